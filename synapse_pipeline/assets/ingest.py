@@ -1,0 +1,185 @@
+"""The ERP exports as assets: validated raw files, then the client master and the two fact tables."""
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Connection, Table, select
+
+from synapse_pipeline.checks import (
+    export_check_specs,
+    schema_check_result,
+    unreadable_result,
+    warning_results,
+)
+from synapse_pipeline.cleaning import CLEANING_RULES
+from synapse_pipeline.exports import (
+    ESTOQUE,
+    FATURAMENTO,
+    ExportError,
+    ExportKind,
+    ExportReader,
+    ExportReport,
+    ValidatedExport,
+)
+from synapse_pipeline.partitions import monthly_partitions
+from synapse_pipeline.resources import ExportFiles, Warehouse
+from synapse_pipeline.schemas import column_schema
+from synapse_pipeline.warehouse.loaders import add_clientes, replace_estoque, replace_faturamento, row_count
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+
+PREVIEW_ROWS = 10
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def _raw_metadata(report: ExportReport) -> dict[str, object]:
+    profile = report.profile
+    months = report.months()
+    return {
+        "path": dg.MetadataValue.path(str(profile.path)),
+        "size_bytes": profile.size,
+        "sha256": profile.sha256,
+        "data_lines": profile.data_lines,
+        "dagster/row_count": report.rows,
+        "encoding": profile.encoding,
+        "line_ending": profile.line_ending,
+        "date_format": report.date_format,
+        "decimal_separator": report.decimal,
+        "cleaning": dg.MetadataValue.json({rule: report.cleaning.get(rule, 0) for rule in CLEANING_RULES}),
+        "cleaning_rules": dg.MetadataValue.json(CLEANING_RULES),
+        "duplicate_lines": report.duplicate_lines,
+        "clients": len(report.client_codes),
+        "first_date": str(min(report.dates).date()),
+        "last_date": str(max(report.dates).date()),
+        "rows_per_month": dg.MetadataValue.json(dict(sorted(months.items()))),
+    }
+
+
+def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """Validate the whole file before anything is written; invalid data stops the run here."""
+    try:
+        reader = ExportReader(export_files.find(kind), kind)
+        report = reader.validate()
+    except ExportError as error:
+        yield unreadable_result(error)
+        raise dg.Failure(description=str(error)) from error
+    yield schema_check_result(report)
+    if not report.valid:
+        raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
+    yield from warning_results(kind, report)
+    yield dg.Output(ValidatedExport.from_report(report), metadata=_raw_metadata(report))
+
+
+@dg.asset(
+    check_specs=export_check_specs(ESTOQUE, "estoque_raw"),
+    metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
+    backfill_policy=SINGLE_RUN,
+    kinds={"csv", "pandera"},
+)
+def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."""
+    yield from _validate_export(ESTOQUE, export_files)
+
+
+@dg.asset(
+    check_specs=export_check_specs(FATURAMENTO, "faturamento_raw"),
+    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
+    backfill_policy=SINGLE_RUN,
+    kinds={"csv", "pandera"},
+)
+def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."""
+    yield from _validate_export(FATURAMENTO, export_files)
+
+
+def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue:
+    query = select(table).where(*where).limit(PREVIEW_ROWS)
+    frame = pd.DataFrame(conn.execute(query).mappings().all())
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "(no rows)")
+
+
+@dg.asset(backfill_policy=SINGLE_RUN, kinds={"sql"})
+def clientes(
+    warehouse: Warehouse, estoque_raw: ValidatedExport, faturamento_raw: ValidatedExport
+) -> dg.MaterializeResult:
+    """Client master: every `cod_cliente` of both exports, `Cliente N` in code order; names never change."""
+    codes = estoque_raw.client_codes | faturamento_raw.client_codes
+    with warehouse.engine.begin() as conn:
+        added = add_clientes(conn, codes)
+        total = row_count(conn, Clientes.__table__)
+        preview = _preview(conn, Clientes.__table__)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": total,
+            "clients_in_exports": len(codes),
+            "clients_added": len(added),
+            "added": dg.MetadataValue.json({str(code): name for code, name in added}),
+            "preview": preview,
+            "warehouse": warehouse.display_url,
+        }
+    )
+
+
+def _load_failed(reader: ExportReader) -> dg.Failure:
+    return dg.Failure(description=f"load rolled back: {reader.report.error_message()}")
+
+
+@dg.asset(deps=[clientes], backfill_policy=SINGLE_RUN, kinds={"sql"})
+def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.MaterializeResult:
+    """Inventory lines in the warehouse; a load replaces its snapshot date, older snapshots accumulate."""
+    reader = estoque_raw.open(ESTOQUE)
+    snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
+    with warehouse.engine.begin() as conn:
+        written = replace_estoque(conn, snapshots, reader.chunks())
+        if not reader.report.valid:
+            raise _load_failed(reader)
+        total = row_count(conn, Estoque.__table__)
+        preview = _preview(conn, Estoque.__table__, Estoque.data.in_(snapshots))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": total,
+            "rows_loaded": written,
+            "snapshots": dg.MetadataValue.json([str(d.date()) for d in estoque_raw.dates]),
+            "cleaning": dg.MetadataValue.json(dict(reader.report.cleaning)),
+            "duplicate_lines": reader.report.duplicate_lines,
+            "preview": preview,
+            "warehouse": warehouse.display_url,
+        }
+    )
+
+
+@dg.asset(
+    deps=[clientes],
+    partitions_def=monthly_partitions,
+    backfill_policy=SINGLE_RUN,
+    kinds={"sql"},
+)
+def faturamento(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, faturamento_raw: ValidatedExport
+) -> dg.MaterializeResult:
+    """Billing lines in the warehouse, by month; a run replaces its months atomically, reading the file once."""
+    window = context.partition_time_window
+    start: datetime = window.start.replace(tzinfo=None)
+    end: datetime = window.end.replace(tzinfo=None)
+    reader = faturamento_raw.open(FATURAMENTO)
+    with warehouse.engine.begin() as conn:
+        written = replace_faturamento(conn, start, end, reader.chunks())
+        if not reader.report.valid:
+            raise _load_failed(reader)
+        in_window = (Faturamento.data >= start, Faturamento.data < end)
+        preview = _preview(conn, Faturamento.__table__, *in_window)
+    report = reader.report
+    per_month = {m[:7]: n for m, n in sorted(report.months().items()) if start <= pd.Timestamp(m) < end}
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "months": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
+            "rows_per_month": dg.MetadataValue.json(per_month),
+            "cleaning": dg.MetadataValue.json(dict(report.cleaning)),
+            "negative_weights_in_file": report.negative_weights,
+            "zero_weights_in_file": report.zero_weights,
+            "preview": preview,
+            "warehouse": warehouse.display_url,
+        }
+    )

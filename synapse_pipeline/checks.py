@@ -1,0 +1,116 @@
+"""Asset checks of the raw exports: the blocking schema check and the warnings.
+
+They are declared on the raw assets (`check_specs`) and evaluated while the file is validated, before any
+write: a blocking `@asset_check` would only run after its asset's output had been stored.
+"""
+
+import dagster as dg
+
+from synapse_pipeline.exports import ExportError, ExportKind, ExportReport
+
+SCHEMA_CHECK = "schema"
+DUPLICATE_LINES_CHECK = "duplicate_lines"
+RETURNS_CHECK = "returns_and_zero_weights"
+
+FAILURES_KEY = "failures"
+FAILURE_COUNTS_KEY = "failures_per_rule"
+FAILURE_TOTAL_KEY = "failure_count"
+
+
+def export_check_specs(kind: ExportKind, asset: str) -> list[dg.AssetCheckSpec]:
+    specs = [
+        dg.AssetCheckSpec(
+            SCHEMA_CHECK,
+            asset=asset,
+            blocking=True,
+            description=f"Every line of the {kind.name} export obeys its pandera model; failures block the load.",
+        ),
+        dg.AssetCheckSpec(
+            DUPLICATE_LINES_CHECK,
+            asset=asset,
+            description="Exact duplicate lines: real data, loaded and counted (warning only).",
+        ),
+    ]
+    if kind.weight_column:
+        specs.append(
+            dg.AssetCheckSpec(
+                RETURNS_CHECK,
+                asset=asset,
+                description="Negative (returns, credit notes) and zero weights: valid lines, counted.",
+            )
+        )
+    return specs
+
+
+def _failure_table(report: ExportReport) -> dg.TableMetadataValue:
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                {
+                    "file": f.file,
+                    "line": f.line or 0,
+                    "column": f.column or "",
+                    "rule": f.rule,
+                    "value": f.value,
+                }
+            )
+            for f in report.failures
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("file", "string"),
+                dg.TableColumn("line", "int"),
+                dg.TableColumn("column", "string"),
+                dg.TableColumn("rule", "string"),
+                dg.TableColumn("value", "string"),
+            ]
+        ),
+    )
+
+
+def schema_check_result(report: ExportReport) -> dg.AssetCheckResult:
+    """Passed, or the first failures (file, line, column, rule, value) and a count per rule."""
+    return dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK,
+        passed=report.valid,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            FAILURE_TOTAL_KEY: report.failure_total,
+            FAILURE_COUNTS_KEY: dg.MetadataValue.json(dict(report.failure_counts.most_common())),
+            FAILURES_KEY: _failure_table(report),
+        },
+    )
+
+
+def unreadable_result(error: ExportError) -> dg.AssetCheckResult:
+    """The schema check of a file that could not even be parsed (header, delimiter, encoding, ...)."""
+    return dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK,
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={FAILURE_TOTAL_KEY: 1, "error": str(error)},
+    )
+
+
+def warning_results(kind: ExportKind, report: ExportReport) -> list[dg.AssetCheckResult]:
+    results = [
+        dg.AssetCheckResult(
+            check_name=DUPLICATE_LINES_CHECK,
+            passed=report.duplicate_lines == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "duplicate_lines": report.duplicate_lines,
+                "first_duplicate_lines": dg.MetadataValue.json(report.duplicate_examples),
+            },
+        )
+    ]
+    if kind.weight_column:
+        results.append(
+            dg.AssetCheckResult(
+                check_name=RETURNS_CHECK,
+                passed=report.negative_weights == 0 and report.zero_weights == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"negative_weights": report.negative_weights, "zero_weights": report.zero_weights},
+            )
+        )
+    return results

@@ -1,0 +1,35 @@
+"""Where things live by default, so the project runs from a clean checkout with no server and no set-up."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = PROJECT_ROOT / "sql"
+
+DATA_DIR_ENV = "SYNAPSE_DATA_DIR"
+DATABASE_URL_ENV = "SYNAPSE_DATABASE_URL"
+STATE_DIR_ENV = "SYNAPSE_STATE_DIR"
+
+
+def state_dir() -> Path:
+    """The git-ignored directory holding the embedded warehouse and Dagster's local storage."""
+    return Path(os.environ.get(STATE_DIR_ENV, PROJECT_ROOT / ".synapse"))
+
+
+def default_data_dir() -> str:
+    return str(PROJECT_ROOT / "data")
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{state_dir() / 'synapse.db'}"
+
+
+def env_or_default(name: str, default: str) -> str | dg.EnvVar:
+    """`dg.EnvVar(name)` when the variable is set, else the default.
+
+    Only the presence of the variable is read here; its value (which may hold a password) is resolved by
+    Dagster at run time and never appears in config shown in the UI.
+    """
+    return dg.EnvVar(name) if os.environ.get(name) else default

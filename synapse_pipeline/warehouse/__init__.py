@@ -1,0 +1,1 @@
+"""The warehouse: SQLAlchemy models of `sql/`, schema creation and the fast loaders."""

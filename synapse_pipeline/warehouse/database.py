@@ -1,0 +1,66 @@
+"""Engines and schema creation for both warehouses: PostgreSQL from `sql/`, SQLite from the models."""
+
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+
+from synapse_pipeline.settings import SQL_DIR
+from synapse_pipeline.warehouse.models import Base
+
+
+def normalise_url(url: str | URL) -> URL:
+    """PostgreSQL URLs always use psycopg 3, whose COPY API the loaders rely on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def masked(url: str | URL) -> str:
+    """The URL as it may be shown in logs and the UI: password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine with foreign keys enforced on SQLite too; creates the SQLite file's directory."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def ddl_statements() -> list[str]:
+    """The statements of every `sql/*.sql` file, in file order."""
+    statements = []
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        lines = [line.split("--", 1)[0] for line in path.read_text().splitlines()]
+        statements += [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    return statements
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and index if missing; safe to run before every load."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Serialise concurrent runs creating the schema at once.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('synapse.schema'))")
+            for statement in ddl_statements():
+                conn.exec_driver_sql(statement)
+        else:
+            Base.metadata.create_all(conn)
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"

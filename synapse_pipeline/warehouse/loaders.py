@@ -1,0 +1,69 @@
+"""Fast, transactional writes: `COPY` on PostgreSQL (psycopg 3), `executemany` on SQLite.
+
+Every function takes an open connection inside the caller's transaction, so a load either lands whole or
+leaves the tables as they were.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Table, delete, func, select
+
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+
+CLIENT_NAME = re.compile(r"^Cliente (\d+)$")
+
+
+def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
+    """Append `frame` (columns named as the table's) to `table`; returns the rows written."""
+    if frame.empty:
+        return 0
+    if conn.dialect.name == "postgresql":
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c) for c in frame.columns)
+        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        payload = frame.to_csv(header=False, index=False, lineterminator="\n")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(sql) as copy:
+            copy.write(payload)
+    else:
+        conn.execute(table.insert(), frame.to_dict("records"))
+    return len(frame)
+
+
+def replace_estoque(conn: Connection, snapshot_dates: Iterable[datetime], chunks: Iterable[pd.DataFrame]) -> int:
+    """Replace the rows of the file's snapshot dates only; other snapshots stay."""
+    conn.execute(delete(Estoque).where(Estoque.data.in_(list(snapshot_dates))))
+    return sum(copy_frame(conn, Estoque.__table__, chunk) for chunk in chunks)
+
+
+def replace_faturamento(conn: Connection, start: datetime, end: datetime, chunks: Iterable[pd.DataFrame]) -> int:
+    """Replace every billing line dated in [start, end) with the file's lines of that window."""
+    conn.execute(delete(Faturamento).where(Faturamento.data >= start, Faturamento.data < end))
+    written = 0
+    for chunk in chunks:
+        window = chunk[(chunk["data"] >= start) & (chunk["data"] < end)]
+        written += copy_frame(conn, Faturamento.__table__, window)
+    return written
+
+
+def add_clientes(conn: Connection, codes: Iterable[int]) -> list[tuple[int, str]]:
+    """Add the codes not yet known as `Cliente N`, numbering on from the highest N; returns the new rows.
+
+    Names already given never change, so a code keeps its name whatever arrives later.
+    """
+    known = dict(conn.execute(select(Clientes.cod_cliente, Clientes.nome)).tuples().all())
+    taken = [int(m.group(1)) for name in known.values() if name and (m := CLIENT_NAME.match(name))]
+    next_number = max(taken, default=0) + 1
+    new = [
+        (code, f"Cliente {number}") for number, code in enumerate(sorted(set(codes) - set(known)), start=next_number)
+    ]
+    if new:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": c, "nome": n} for c, n in new])
+    return new
+
+
+def row_count(conn: Connection, table: Table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()

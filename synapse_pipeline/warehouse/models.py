@@ -1,0 +1,137 @@
+"""SQLAlchemy 2 models of the warehouse; they mirror `sql/001_schema.sql` (tests/test_models.py checks it)."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """Who receives the reports; `password` holds a bcrypt hash only."""
+
+    __tablename__ = "user"
+    __table_args__ = (
+        Index("idx_user_email", "email"),
+        Index(
+            "idx_user_active",
+            "is_active",
+            postgresql_where=text("is_active = true"),
+            sqlite_where=text("is_active = 1"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String)
+    email: Mapped[str] = mapped_column(String, unique=True)
+    password: Mapped[str] = mapped_column(String)
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default=text("FALSE"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("TRUE"))
+    receive_email: Mapped[bool] = mapped_column(Boolean, server_default=text("TRUE"))
+    last_update: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    last_access: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Report(Base):
+    """A rendered report, one row per name (`relatorio-mensal-YYYY-MM`)."""
+
+    __tablename__ = "report"
+    __table_args__ = (Index("idx_report_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    content: Mapped[str] = mapped_column(Text)
+
+    delivered_to: Mapped[list["DeliveredTo"]] = relationship(back_populates="report", cascade="all, delete-orphan")
+
+
+class DeliveredTo(Base):
+    """One delivery of a report to a user; the unique pair makes delivery exactly-once."""
+
+    __tablename__ = "delivered_to"
+    __table_args__ = (
+        UniqueConstraint("report_id", "user_id", name="uq_delivered_to_report_user"),
+        Index("idx_delivered_to_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    report: Mapped[Report] = relationship(back_populates="delivered_to")
+    user: Mapped[User] = relationship()
+
+
+class Clientes(Base):
+    """Client master derived from both exports; `nome` is `Cliente N`, stable once given."""
+
+    __tablename__ = "clientes"
+
+    cod_cliente: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    nome: Mapped[str | None] = mapped_column(String(100))
+
+
+class Estoque(Base):
+    """Inventory lines, one snapshot date per export."""
+
+    __tablename__ = "estoque"
+    __table_args__ = (
+        Index("idx_estoque_data", "data"),
+        Index("idx_estoque_cliente", "cod_cliente"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    data: Mapped[datetime] = mapped_column(DateTime)
+    cod_cliente: Mapped[int] = mapped_column(ForeignKey("clientes.cod_cliente"))
+    es_centro: Mapped[str] = mapped_column(String(50))
+    tipo_material: Mapped[str] = mapped_column(String(100))
+    origem: Mapped[str] = mapped_column(String(50))
+    cod_produto: Mapped[str] = mapped_column(String(50))
+    lote: Mapped[str] = mapped_column(String(50))
+    dias_em_estoque: Mapped[int] = mapped_column(Integer)
+    produto: Mapped[str] = mapped_column(String(100))
+    grupo_mercadoria: Mapped[str] = mapped_column(String(100))
+    es_totalestoque: Mapped[Decimal] = mapped_column(Numeric)
+    SKU: Mapped[str] = mapped_column(String(50))
+
+
+class Faturamento(Base):
+    """Billing lines; negative weights are returns and belong here."""
+
+    __tablename__ = "faturamento"
+    __table_args__ = (
+        Index("idx_faturamento_data", "data"),
+        Index("idx_faturamento_cliente", "cod_cliente"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    data: Mapped[datetime] = mapped_column(DateTime)
+    cod_cliente: Mapped[int] = mapped_column(ForeignKey("clientes.cod_cliente"))
+    lote: Mapped[str] = mapped_column(String(50))
+    origem: Mapped[str] = mapped_column(String(50))
+    zs_gr_mercad: Mapped[str] = mapped_column(String(100))
+    produto: Mapped[str] = mapped_column(String(100))
+    cod_produto: Mapped[str] = mapped_column(String(50))
+    zs_centro: Mapped[str] = mapped_column(String(50))
+    zs_cidade: Mapped[str] = mapped_column(String(100))
+    zs_uf: Mapped[str] = mapped_column(String(10))
+    zs_peso_liquido: Mapped[Decimal] = mapped_column(Numeric)
+    giro_sku_cliente: Mapped[Decimal] = mapped_column(Numeric)
+    SKU: Mapped[str] = mapped_column(String(50))
