@@ -294,7 +294,7 @@ class ExportReader:
         self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
         cleaned = self._cleaner.clean(raw, self.report.cleaning)
         self._normalise_formats(cleaned)
-        typed = self._validated(cleaned)
+        typed = self._validated(cleaned, raw)
         if typed is None:
             return None
         self._summarise(typed)
@@ -321,7 +321,7 @@ class ExportReader:
             for column in numeric:
                 frame[column] = frame[column].str.replace(",", ".", regex=False)
 
-    def _validated(self, frame: pd.DataFrame) -> pd.DataFrame | None:
+    def _validated(self, frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame | None:
         """The chunk coerced by the pandera model, or None after recording its failures.
 
         When a value cannot be coerced pandera skips the column's other checks, so the chunk is checked
@@ -347,20 +347,20 @@ class ExportReader:
                 ~again.apply(lambda r: r["check"] == "not_nullable" and (r["column"], r["index"]) in cells, axis=1)
             ]
             cases = pd.concat([uncoercible, again], ignore_index=True)
-        self._record(cases)
+        self._record(cases, raw)
         return None
 
-    def _record(self, cases: pd.DataFrame) -> None:
+    def _record(self, cases: pd.DataFrame, raw: pd.DataFrame) -> None:
+        """Count the failures and keep the first ones, with the value as it stands in the file."""
         checks = cases["check"].astype(str)
         cases = cases[cases["index"].notna() & ~checks.str.startswith("dtype(")]
         cases = cases.sort_values("index", kind="stable")
         report = self.report
-        for column, check, value, index in zip(
-            cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
-        ):
+        for column, check, index in zip(cases["column"], cases["check"], cases["index"], strict=True):
             rule = _rule(str(check))
             report.failure_counts[f"{column}: {rule}"] += 1
             if len(report.failures) < MAX_REPORTED_FAILURES:
+                value = raw.at[index, column]
                 shown = "" if pd.isna(value) else str(value)
                 report.failures.append(
                     Failure(

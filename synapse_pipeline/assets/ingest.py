@@ -125,10 +125,23 @@ def _load_failed(reader: ExportReader) -> dg.Failure:
     return dg.Failure(description=f"load rolled back: {reader.report.error_message()}")
 
 
-@dg.asset(deps=[clientes], backfill_policy=SINGLE_RUN, kinds={"sql"})
+def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
+    """The validated file again, as long as it is still the file that was validated."""
+    try:
+        return validated.open(kind)
+    except ExportError as error:
+        raise dg.Failure(description=str(error)) from error
+
+
+@dg.asset(
+    deps=[clientes],
+    metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
+    backfill_policy=SINGLE_RUN,
+    kinds={"sql"},
+)
 def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.MaterializeResult:
     """Inventory lines in the warehouse; a load replaces its snapshot date, older snapshots accumulate."""
-    reader = estoque_raw.open(ESTOQUE)
+    reader = _reopen(estoque_raw, ESTOQUE)
     snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
     with warehouse.engine.begin() as conn:
         written = replace_estoque(conn, snapshots, reader.chunks())
@@ -151,6 +164,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
 
 @dg.asset(
     deps=[clientes],
+    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
@@ -162,7 +176,7 @@ def faturamento(
     window = context.partition_time_window
     start: datetime = window.start.replace(tzinfo=None)
     end: datetime = window.end.replace(tzinfo=None)
-    reader = faturamento_raw.open(FATURAMENTO)
+    reader = _reopen(faturamento_raw, FATURAMENTO)
     with warehouse.engine.begin() as conn:
         written = replace_faturamento(conn, start, end, reader.chunks())
         if not reader.report.valid:

@@ -54,7 +54,7 @@ def add_clientes(conn: Connection, codes: Iterable[int]) -> list[tuple[int, str]
 
     Names already given never change, so a code keeps its name whatever arrives later.
     """
-    known = dict(conn.execute(select(Clientes.cod_cliente, Clientes.nome)).tuples().all())
+    known = {code: name for code, name in conn.execute(select(Clientes.cod_cliente, Clientes.nome))}
     taken = [int(m.group(1)) for name in known.values() if name and (m := CLIENT_NAME.match(name))]
     next_number = max(taken, default=0) + 1
     new = [

@@ -1,0 +1,32 @@
+"""The code location loads as Dagster would load it, with everything a data engineer looks for in the UI."""
+
+import dagster as dg
+
+from synapse_pipeline.definitions import defs
+from synapse_pipeline.schemas import EstoqueExport, FaturamentoExport
+
+
+def test_definitions_load_with_assets_jobs_and_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == {"estoque_raw", "faturamento_raw", "clientes", "estoque", "faturamento"}
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest_job", "faturamento_job"}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    assert ("faturamento_raw", "schema") in checks and ("faturamento_raw", "returns_and_zero_weights") in checks
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, f"{key} has no description"
+
+
+def test_column_schema_comes_from_the_pandera_models() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    for asset, model in (("estoque_raw", EstoqueExport), ("faturamento_raw", FaturamentoExport)):
+        schema: dg.TableSchema = specs[asset].metadata["dagster/column_schema"]
+        assert [c.name for c in schema.columns] == list(model.to_schema().columns)
+        assert all(c.description for c in schema.columns)
+
+
+def test_faturamento_is_monthly_and_loads_a_range_in_one_run() -> None:
+    spec = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}["faturamento"]
+    assert spec.partitions_def.get_first_partition_key() == "2024-01-01"
+    assets = defs.resolve_assets_def("faturamento")
+    assert assets.backfill_policy == dg.BackfillPolicy.single_run()

@@ -1,0 +1,71 @@
+"""Exports in the other shapes the ERP produces load to exactly the same rows as the plain UTF-8 ISO file."""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Pipeline
+
+FILES = ("estoque 1.csv", "faturamento 1.csv")
+ACCENTED_CITY = "SÃO JOSÉ DOS PINHAIS"
+REPAIRED = "PRÉ-PINTADO GALVALUME"
+DOUBLE_ENCODED = REPAIRED.encode().decode("latin-1")
+
+
+def _dmy_and_comma(text: str) -> str:
+    text = re.sub(r"(?m)^(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1", text)
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+
+
+def _header_case(text: str) -> str:
+    header, rest = text.split("\n", 1)
+    return " | ".join(name.upper() if i % 2 else f" {name} " for i, name in enumerate(header.split("|"))) + "\n" + rest
+
+
+VARIANTS: dict[str, tuple[Callable[[str], bytes], dict[str, str]]] = {
+    # A Latin-1 export holds the group as the ERP spells it, not double-encoded (Latin-1 has no such bytes).
+    "latin-1": (lambda t: t.replace(DOUBLE_ENCODED, REPAIRED).encode("latin-1"), {"encoding": "cp1252"}),
+    "dd/mm/yyyy and decimal comma": (
+        lambda t: _dmy_and_comma(t).encode(),
+        {"date_format": "DD/MM/YYYY", "decimal_separator": "comma"},
+    ),
+    "bom and crlf": (
+        lambda t: b"\xef\xbb\xbf" + t.replace("\n", "\r\n").encode(),
+        {"encoding": "utf-8-sig", "line_ending": "CRLF"},
+    ),
+    "header case and spaces": (lambda t: _header_case(t).encode(), {"encoding": "utf-8"}),
+}
+
+
+def _with_accented_city(path: Path) -> None:
+    """Put a city with accents in the billing file, so that re-encoding it really changes bytes."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for i in range(1, len(lines), 97):
+        fields = lines[i].split("|")
+        if len(fields) == 13:
+            fields[8], fields[9] = ACCENTED_CITY, "PR"
+            lines[i] = "|".join(fields)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_variant_loads_the_same_rows(pipeline: Pipeline, variant: str) -> None:
+    _with_accented_city(pipeline.data_dir / "faturamento 1.csv")
+    pipeline.load_all()
+    expected = pipeline.checksums()
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE zs_cidade = :c", c=ACCENTED_CITY) > 0
+
+    encode, detected = VARIANTS[variant]
+    for name in FILES:
+        path = pipeline.data_dir / name
+        path.write_bytes(encode(path.read_text(encoding="utf-8")))
+    raw = pipeline.materialize(["estoque_raw", "faturamento_raw", "clientes", "estoque"])
+    assert raw.success
+    assert pipeline.materialize(["faturamento"], months=("2024-01-01", "2025-08-01")).success
+
+    metadata = raw.asset_materializations_for_node("faturamento_raw")[0].metadata
+    for key, value in detected.items():
+        assert metadata[key].value == value, key
+    assert pipeline.checksums() == expected

@@ -1,0 +1,117 @@
+"""Loading the sample exports end to end through Dagster, on SQLite and on PostgreSQL."""
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from synapse_pipeline.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
+from tests.conftest import Pipeline
+
+ESTOQUE_LINES = 1_471
+FATURAMENTO_LINES = 17_343
+
+
+def _file_column(path: Path, column: int) -> list[str]:
+    return [line.split("|")[column] for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+
+
+def test_sample_loads_completely(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+
+    assert pipeline.scalar("SELECT count(*) FROM estoque") == ESTOQUE_LINES
+    assert pipeline.scalar("SELECT count(*) FROM faturamento") == FATURAMENTO_LINES
+    codes = {int(c) for c in _file_column(pipeline.data_dir / "estoque 1.csv", 1)}
+    codes |= {int(c) for c in _file_column(pipeline.data_dir / "faturamento 1.csv", 1)}
+    assert pipeline.scalar("SELECT count(*) FROM clientes") == len(codes)
+    for number, code in enumerate(sorted(codes), start=1):
+        assert pipeline.scalar("SELECT nome FROM clientes WHERE cod_cliente = :c", c=code) == f"Cliente {number}"
+    # Returns are loaded as they are: the net total equals the file's.
+    weights = [float(w) for w in _file_column(pipeline.data_dir / "faturamento 1.csv", 10)]
+    total = float(pipeline.scalar("SELECT sum(zs_peso_liquido) FROM faturamento"))
+    assert total == pytest.approx(sum(weights), abs=1e-6)
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE zs_peso_liquido < 0") == sum(w < 0 for w in weights)
+    # Cleaning: padded codes trimmed, double-encoded groups repaired, one spelling per product form.
+    assert pipeline.scalar("SELECT count(*) FROM estoque WHERE origem LIKE '% '") == 0
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE zs_gr_mercad = 'PRÉ-PINTADO GALVALUME'") > 0
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE zs_gr_mercad LIKE '%Ã%'") == 0
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE produto = 'rolo'") == 0
+
+
+def test_raw_assets_report_profile_cleaning_and_warnings(pipeline: Pipeline) -> None:
+    result = pipeline.materialize(["estoque_raw", "faturamento_raw"])
+    assert result.success
+
+    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("faturamento_raw")}[
+        "faturamento_raw"
+    ]
+    assert metadata["data_lines"].value == FATURAMENTO_LINES
+    assert metadata["dagster/row_count"].value == FATURAMENTO_LINES
+    assert metadata["encoding"].value == "utf-8"
+    assert len(metadata["sha256"].value) == 64
+    assert metadata["cleaning"].value["encoding_repaired"] > 0
+    assert metadata["cleaning"].value["product_spelling"] > 0
+
+    checks = {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()}
+    assert checks[("faturamento_raw", SCHEMA_CHECK)].passed
+    assert checks[("estoque_raw", SCHEMA_CHECK)].passed
+    duplicates = checks[("faturamento_raw", DUPLICATE_LINES_CHECK)]
+    assert not duplicates.passed and duplicates.severity == dg.AssetCheckSeverity.WARN
+    assert duplicates.metadata["duplicate_lines"].value == 50
+    assert checks[("estoque_raw", DUPLICATE_LINES_CHECK)].metadata["duplicate_lines"].value == 14
+    returns = checks[("faturamento_raw", RETURNS_CHECK)]
+    assert returns.severity == dg.AssetCheckSeverity.WARN
+    assert returns.metadata["negative_weights"].value > 0 and returns.metadata["zero_weights"].value > 0
+
+
+def test_loading_twice_changes_nothing(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+    first = pipeline.checksums()
+    pipeline.load_all()
+    assert pipeline.checksums() == first
+    assert first["faturamento"][0] == FATURAMENTO_LINES
+
+
+def test_one_partition_replaces_only_its_month(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+    march = pipeline.scalar("SELECT count(*) FROM faturamento WHERE data >= '2024-03-01' AND data < '2024-04-01'")
+    april = pipeline.scalar("SELECT count(*) FROM faturamento WHERE data >= '2024-04-01' AND data < '2024-05-01'")
+    engine = pipeline.engine()
+    with engine.begin() as conn:
+        for day in ("2024-03-15", "2024-04-15"):
+            conn.exec_driver_sql(
+                "INSERT INTO faturamento (data, cod_cliente, lote, origem, zs_gr_mercad, produto, cod_produto, "
+                'zs_centro, zs_cidade, zs_uf, zs_peso_liquido, giro_sku_cliente, "SKU") '
+                f"SELECT '{day}', cod_cliente, 'X', 'X', 'X', 'X', 'X', 'X', 'X', 'SP', 1, 1, 'X' FROM clientes LIMIT 1"
+            )
+    engine.dispose()
+
+    assert pipeline.materialize(["faturamento"], partition="2024-03-01").success
+
+    assert (
+        pipeline.scalar("SELECT count(*) FROM faturamento WHERE data >= '2024-03-01' AND data < '2024-04-01'") == march
+    )
+    assert pipeline.scalar("SELECT count(*) FROM faturamento WHERE data >= '2024-04-01' AND data < '2024-05-01'") == (
+        april + 1
+    )
+
+
+def test_estoque_snapshots_accumulate_and_clientes_names_are_stable(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+    path = pipeline.data_dir / "estoque 1.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # A later snapshot with a client never seen before.
+    later = [lines[0]] + ["2025-09-01|" + "|".join(["99999", *line.split("|")[2:]]) for line in lines[1:11]]
+    path.write_text("\n".join(later) + "\n", encoding="utf-8")
+    names_before = dict(pipeline.rows("SELECT cod_cliente, nome FROM clientes"))
+
+    assert pipeline.materialize(["estoque_raw", "faturamento_raw", "clientes", "estoque"]).success
+
+    assert (
+        pipeline.scalar("SELECT count(*) FROM estoque WHERE data >= '2025-08-04' AND data < '2025-08-05'")
+        == ESTOQUE_LINES
+    )
+    assert pipeline.scalar("SELECT count(*) FROM estoque WHERE data >= '2025-09-01'") == 10
+    names_after = dict(pipeline.rows("SELECT cod_cliente, nome FROM clientes"))
+    assert {c: n for c, n in names_after.items() if c in names_before} == names_before
+    assert names_after[99999] == f"Cliente {len(names_before) + 1}"
