@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Pipeline
+from tests.support import Pipeline
 
 FILES = ("estoque 1.csv", "faturamento 1.csv")
 ACCENTED_CITY = "SÃO JOSÉ DOS PINHAIS"

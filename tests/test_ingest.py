@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from synapse_pipeline.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
-from tests.conftest import Pipeline
+from tests.support import Pipeline
 
 ESTOQUE_LINES = 1_471
 FATURAMENTO_LINES = 17_343

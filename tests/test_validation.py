@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 
 from synapse_pipeline.checks import FAILURE_COUNTS_KEY, FAILURES_KEY, SCHEMA_CHECK
 from synapse_pipeline.warehouse.database import create_schema, make_engine
-from tests.conftest import Pipeline, _empty_tables, failure_message
+from tests.support import Pipeline, empty_tables, failure_message
 
 ESTOQUE = "estoque 1.csv"
 FATURAMENTO = "faturamento 1.csv"
@@ -24,7 +24,7 @@ def loaded(
     """A PostgreSQL warehouse holding the sample, and its checksums; every test must leave them unchanged."""
     engine = make_engine(pg_database)
     create_schema(engine)
-    _empty_tables(engine)
+    empty_tables(engine)
     engine.dispose()
     root = tmp_path_factory.mktemp("validation")
     shutil.copytree(sample_dir, root / "data")

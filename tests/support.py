@@ -1,0 +1,89 @@
+"""Helpers shared by the tests: running the ingest assets the way Dagster does, and reading the results."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from sqlalchemy import Engine, text
+
+from synapse_pipeline.assets import ingest
+from synapse_pipeline.cli import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.resources import ExportFiles, Warehouse
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+from synapse_pipeline.warehouse.models import Base
+
+INGEST_ASSETS = [ingest.estoque_raw, ingest.faturamento_raw, ingest.clientes, ingest.estoque, ingest.faturamento]
+UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
+
+
+def empty_tables(engine: Engine) -> None:
+    tables = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in Base.metadata.tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@dataclass
+class Pipeline:
+    """Materializes the ingest assets the way Dagster runs them, against one warehouse and data folder."""
+
+    warehouse_url: str
+    data_dir: Path
+    storage: Path
+    instance: dg.DagsterInstance
+
+    def resources(self) -> dict[str, object]:
+        return {
+            "warehouse": Warehouse(url=self.warehouse_url),
+            "export_files": ExportFiles(data_dir=str(self.data_dir)),
+            "io_manager": dg.FilesystemIOManager(base_dir=str(self.storage)),
+        }
+
+    def materialize(
+        self, selection: list[str], *, partition: str | None = None, months: tuple[str, str] | None = None
+    ) -> dg.ExecuteInProcessResult:
+        tags = {PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[1]} if months else None
+        return dg.materialize(
+            INGEST_ASSETS,
+            selection=selection,
+            resources=self.resources(),
+            instance=self.instance,
+            partition_key=partition,
+            tags=tags,
+            raise_on_error=False,
+        )
+
+    def load_all(self, months: tuple[str, str] = ("2024-01-01", "2025-08-01")) -> None:
+        assert self.materialize(UNPARTITIONED).success
+        assert self.materialize(["faturamento"], months=months).success
+
+    def engine(self) -> Engine:
+        return make_engine(self.warehouse_url)
+
+    def checksums(self) -> dict[str, tuple[int, str]]:
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return warehouse_checksums(conn)
+        finally:
+            engine.dispose()
+
+    def rows(self, sql: str, **params: object) -> list[tuple]:
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql), params)]
+        finally:
+            engine.dispose()
+
+    def scalar(self, sql: str, **params: object) -> object:
+        return self.rows(sql, **params)[0][0]
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The description of the run's failed step, as the UI shows it."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            return (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
+    raise AssertionError("the run did not fail")
