@@ -1,14 +1,13 @@
 """Cleaning applied on the way in, counted per rule so the UI shows what changed.
 
-Each rule works on a column's distinct values, not on every row: the exports repeat a few hundred values
-over millions of lines, and ftfy is far too slow to run per row.
+Rules are vectorised string operations; ftfy, far too slow to run per row, sees each distinct non-ASCII
+value once.
 """
 
 from collections import Counter
 from collections.abc import Callable
 
 import ftfy
-import numpy as np
 import pandas as pd
 
 ENCODING_REPAIRED = "encoding_repaired"
@@ -21,17 +20,26 @@ CLEANING_RULES: dict[str, str] = {
 }
 PRODUCT_COLUMNS = frozenset({"produto"})
 
-
-def _repair(value: str) -> str:
-    return value if value.isascii() else ftfy.fix_encoding(value)
+Rule = Callable[[pd.Series], pd.Series]
 
 
-def _trim(value: str) -> str:
-    return value.strip()
+def _repair(values: pd.Series) -> pd.Series:
+    """ftfy on the distinct non-ASCII values only: plain ASCII cannot be double-encoded."""
+    suspect = values.notna() & ~values.str.isascii().fillna(True).astype(bool)
+    if not suspect.any():
+        return values
+    repaired = {v: ftfy.fix_encoding(v) for v in values[suspect].unique()}
+    result = values.copy()
+    result[suspect] = values[suspect].map(repaired)
+    return result
 
 
-def _product_spelling(value: str) -> str:
-    return value[:1].upper() + value[1:].lower()
+def _trim(values: pd.Series) -> pd.Series:
+    return values.str.strip()
+
+
+def _product_spelling(values: pd.Series) -> pd.Series:
+    return values.str.capitalize()
 
 
 class Cleaner:
@@ -40,25 +48,19 @@ class Cleaner:
     def clean(self, raw: pd.DataFrame, counts: Counter[str]) -> pd.DataFrame:
         cleaned = {}
         for column in raw.columns:
-            rules: list[tuple[str, Callable[[str], str]]] = [(ENCODING_REPAIRED, _repair), (TRIMMED, _trim)]
+            rules: list[tuple[str, Rule]] = [(ENCODING_REPAIRED, _repair), (TRIMMED, _trim)]
             if column in PRODUCT_COLUMNS:
                 rules.append((PRODUCT_SPELLING, _product_spelling))
             cleaned[column] = _clean_column(raw[column], rules, counts)
         return pd.DataFrame(cleaned, index=raw.index)
 
 
-def _clean_column(column: pd.Series, rules: list[tuple[str, Callable[[str], str]]], counts: Counter[str]) -> pd.Series:
-    codes, uniques = pd.factorize(column)
-    if len(uniques) == 0:
-        return column
-    rows_per_value = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    values = list(uniques)
+def _clean_column(values: pd.Series, rules: list[tuple[str, Rule]], counts: Counter[str]) -> pd.Series:
+    present = values.notna()
     for rule, fix in rules:
-        fixed = [fix(v) for v in values]
-        changed = np.fromiter((a != b for a, b in zip(values, fixed, strict=True)), bool, len(values))
-        if changed.any():
-            counts[rule] += int(rows_per_value[changed].sum())
+        fixed = fix(values)
+        changed = int(((fixed != values) & present).sum())
+        if changed:
+            counts[rule] += changed
         values = fixed
-    result = pd.array(values, dtype="str").take(codes, allow_fill=True)
-    result = pd.Series(result, index=column.index, name=column.name)
-    return result.mask(result == "")
+    return values.mask(values == "")

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,11 @@ class ExportKind:
     model: type[pa.DataFrameModel]
     weight_column: str | None = None
 
-    @property
+    @cached_property
     def columns(self) -> list[str]:
         return list(self.model.to_schema().columns)
 
-    @property
+    @cached_property
     def numeric_columns(self) -> list[str]:
         schema = self.model.to_schema()
         return [n for n, c in schema.columns.items() if str(c.dtype) in ("float64", "Int64")]

@@ -81,9 +81,15 @@ class Pipeline:
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    """The description of the run's failed step, as the UI shows it."""
+    """The description of the run's failed step as the UI shows it, else the chain of error messages."""
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
-            return (data.user_failure_data.description if data.user_failure_data else None) or data.error.message
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            messages, error = [], data.error
+            while error is not None:
+                messages.append(error.message)
+                error = error.cause
+            return " <- ".join(messages)
     raise AssertionError("the run did not fail")
