@@ -1,0 +1,1 @@
+"""The monthly report: the figures it shows (model), and their rendering to HTML (render)."""
