@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from synapse_pipeline.assets import ingest
+from synapse_pipeline.assets import aggregates, ingest
 from synapse_pipeline.jobs import faturamento_job, ingest_job
 from synapse_pipeline.resources import ExportFiles, Warehouse
 from synapse_pipeline.settings import (
@@ -15,7 +15,10 @@ from synapse_pipeline.settings import (
 )
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest], group_name="ingest"),
+    assets=[
+        *dg.load_assets_from_modules([ingest], group_name="ingest"),
+        *dg.load_assets_from_modules([aggregates], group_name="kpis"),
+    ],
     asset_checks=dg.load_asset_checks_from_modules([ingest]),
     jobs=[ingest_job, faturamento_job],
     resources={

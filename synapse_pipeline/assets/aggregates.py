@@ -1,0 +1,74 @@
+"""KPI tables, rebuilt set-based in the warehouse from the loaded exports (see `synapse_pipeline.kpis`)."""
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Connection, select, text
+
+from synapse_pipeline.assets.ingest import PREVIEW_ROWS
+from synapse_pipeline.kpis import KPIS, Kpi, group_names
+from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.warehouse.dialect import Dialect
+from synapse_pipeline.warehouse.models import Estoque, Faturamento
+
+GRUPO_PRODUTO = "grupo_produto"
+
+
+def _preview(conn: Connection, table: str) -> dg.MetadataValue:
+    frame = pd.read_sql_query(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}", conn)
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "(no rows)")
+
+
+def _replace_table(conn: Connection, table: str, select_sql: str) -> int:
+    """Rebuild `table` from `select_sql` inside the caller's transaction: readers see the old or the new table."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    conn.exec_driver_sql(f"CREATE TABLE {table} AS {select_sql}")
+    return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+
+
+@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"})
+def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
+    """One name per product group across both exports, compared case- and accent-insensitively."""
+    with warehouse.engine.begin() as conn:
+        spellings = {
+            *conn.execute(select(Estoque.grupo_mercadoria).distinct()).scalars(),
+            *conn.execute(select(Faturamento.zs_gr_mercad).distinct()).scalars(),
+        }
+        names = group_names(spellings)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {GRUPO_PRODUTO}")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {GRUPO_PRODUTO} (grupo_original VARCHAR(100) PRIMARY KEY, grupo VARCHAR(100))"
+        )
+        if names:
+            conn.execute(
+                text(f"INSERT INTO {GRUPO_PRODUTO} (grupo_original, grupo) VALUES (:o, :g)"),
+                [{"o": o, "g": g} for o, g in sorted(names.items())],
+            )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(names),
+            "groups": dg.MetadataValue.json(dict(sorted(names.items()))),
+        }
+    )
+
+
+def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
+    """A Dagster asset that rebuilds one KPI table."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, description=text) for name, text in kpi.columns.items()])
+
+    @dg.asset(
+        name=kpi.name,
+        deps=list(kpi.deps),
+        description=kpi.description,
+        metadata={"dagster/column_schema": schema},
+        kinds={"sql"},
+    )
+    def _kpi(warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.engine.begin() as conn:
+            rows = _replace_table(conn, kpi.name, kpi.select(Dialect(conn.dialect.name)))
+            preview = _preview(conn, kpi.name)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "preview": preview})
+
+    return _kpi
+
+
+kpi_assets = [kpi_asset(kpi) for kpi in KPIS]
