@@ -5,8 +5,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # Dagster's tags for a single run over a partition range (what `--partition-range` sets).
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -22,8 +26,11 @@ def _generate_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(_args: argparse.Namespace) -> int:
-    """Materialize every asset on the configured warehouse, recorded in the project's Dagster instance."""
+def _run(args: argparse.Namespace) -> int:
+    """Materialize everything on the configured warehouse, recorded in the project's Dagster instance.
+
+    The loads, then every month of the billing file in one run, the KPI tables, and a report per month.
+    """
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
     os.chdir(PROJECT_ROOT)  # dagster.yaml keeps its storage under the project's .synapse/
     import dagster as dg
@@ -39,20 +46,65 @@ def _run(_args: argparse.Namespace) -> int:
     if months:
         tags = {PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[-1]}
         defs.resolve_job_def("faturamento_job").execute_in_process(instance=instance, tags=tags)
-    return _summary(_args)
+    defs.resolve_job_def("kpi_job").execute_in_process(instance=instance)
+    reports = defs.resolve_job_def("relatorio_job")
+    for month in months:
+        reports.execute_in_process(instance=instance, partition_key=month)
+    return _summary(args)
+
+
+def _engine() -> "Engine":
+    from synapse_pipeline.warehouse.database import make_engine
+
+    return make_engine(os.environ.get(DATABASE_URL_ENV) or default_database_url())
 
 
 def _summary(_args: argparse.Namespace) -> int:
     """Row count and content checksum of every warehouse table."""
-    from synapse_pipeline.warehouse.database import make_engine, masked
+    from synapse_pipeline.assets.aggregates import GRUPO_PRODUTO
+    from synapse_pipeline.kpis import KPIS
+    from synapse_pipeline.warehouse.database import masked
     from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 
-    engine = make_engine(os.environ.get(DATABASE_URL_ENV) or default_database_url())
+    engine = _engine()
     print(masked(engine.url))
     with engine.connect() as conn:
-        for table, (rows, checksum) in warehouse_checksums(conn).items():
-            print(f"{table:<14} {rows:>10,} rows  sha256 {checksum[:16]}")
+        for table, (rows, checksum) in warehouse_checksums(conn, [GRUPO_PRODUTO, *(k.name for k in KPIS)]).items():
+            print(f"{table:<22} {rows:>10,} rows  sha256 {checksum[:16]}")
     engine.dispose()
+    return 0
+
+
+def _reports_list(_args: argparse.Namespace) -> int:
+    """Every stored report: name, when it was made, size."""
+    from sqlalchemy import func, select
+
+    from synapse_pipeline.warehouse.models import Report
+
+    engine = _engine()
+    with engine.connect() as conn:
+        query = select(Report.name, Report.created_at, func.length(Report.content)).order_by(Report.name)
+        for name, created_at, size in conn.execute(query):
+            print(f"{name}  {created_at:%Y-%m-%d %H:%M}  {size:>9,} characters")
+    engine.dispose()
+    return 0
+
+
+def _reports_export(args: argparse.Namespace) -> int:
+    """Write one report's HTML to a file."""
+    from sqlalchemy import select
+
+    from synapse_pipeline.warehouse.models import Report
+
+    engine = _engine()
+    with engine.connect() as conn:
+        content = conn.execute(select(Report.content).where(Report.name == args.name)).scalar()
+    engine.dispose()
+    if content is None:
+        print(f"no report named {args.name!r} (see: synapse reports list)", file=sys.stderr)
+        return 1
+    args.file.write_text(content, encoding="utf-8")
+    print(f"{args.name} -> {args.file}")
     return 0
 
 
@@ -67,11 +119,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     generate.add_argument("--seed", type=int, default=7)
     generate.set_defaults(handler=_generate_data)
 
-    run = commands.add_parser("run", help="materialize everything: both exports, clientes, estoque, every month")
+    run = commands.add_parser("run", help="materialize everything: loads, every month, KPI tables, reports")
     run.set_defaults(handler=_run)
 
     summary = commands.add_parser("summary", help="row count and checksum of every warehouse table")
     summary.set_defaults(handler=_summary)
+
+    reports = commands.add_parser("reports", help="the stored monthly reports").add_subparsers(
+        dest="reports_command", required=True
+    )
+    reports.add_parser("list", help="name, date and size of every report").set_defaults(handler=_reports_list)
+    export = reports.add_parser("export", help="write a report's HTML to a file")
+    export.add_argument("name", help="e.g. relatorio-mensal-2025-07")
+    export.add_argument("file", type=Path)
+    export.set_defaults(handler=_reports_export)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -13,3 +13,15 @@ faturamento_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("faturamento"),
     description="Load billing months; run over a partition range to load several months in one run.",
 )
+
+kpi_job = dg.define_asset_job(
+    "kpi_job",
+    selection=dg.AssetSelection.groups("kpis"),
+    description="Rebuild every KPI table from the loaded data.",
+)
+
+relatorio_job = dg.define_asset_job(
+    "relatorio_job",
+    selection=dg.AssetSelection.assets("relatorio_mensal"),
+    description="Render and store one month's report.",
+)

@@ -7,13 +7,25 @@ import dagster as dg
 from sqlalchemy import Engine, text
 
 from synapse_pipeline.assets import ingest
+from synapse_pipeline.assets.aggregates import grupo_produto, kpi_assets
+from synapse_pipeline.assets.reports import relatorio_mensal
 from synapse_pipeline.cli import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.resources import ExportFiles, Warehouse
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
 
-INGEST_ASSETS = [ingest.estoque_raw, ingest.faturamento_raw, ingest.clientes, ingest.estoque, ingest.faturamento]
+ASSETS = [
+    ingest.estoque_raw,
+    ingest.faturamento_raw,
+    ingest.clientes,
+    ingest.estoque,
+    ingest.faturamento,
+    grupo_produto,
+    *kpi_assets,
+    relatorio_mensal,
+]
+KPI_TABLES = ["grupo_produto", *(a.key.path[-1] for a in kpi_assets)]
 UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
 
 
@@ -44,7 +56,7 @@ class Pipeline:
     ) -> dg.ExecuteInProcessResult:
         tags = {PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[1]} if months else None
         return dg.materialize(
-            INGEST_ASSETS,
+            ASSETS,
             selection=selection,
             resources=self.resources(),
             instance=self.instance,
@@ -56,6 +68,10 @@ class Pipeline:
     def load_all(self, months: tuple[str, str] = ("2024-01-01", "2025-08-01")) -> None:
         assert self.materialize(UNPARTITIONED).success
         assert self.materialize(["faturamento"], months=months).success
+
+    def load_all_and_kpis(self) -> None:
+        self.load_all()
+        assert self.materialize(KPI_TABLES).success
 
     def engine(self) -> Engine:
         return make_engine(self.warehouse_url)

@@ -1,8 +1,9 @@
 """Row counts and content checksums of the warehouse tables, to prove that a reload changed nothing."""
 
 import hashlib
+from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from synapse_pipeline.warehouse.models import Base
 
@@ -24,6 +25,12 @@ def table_checksum(conn: Connection, table: Table) -> tuple[int, str]:
     return rows, digest.hexdigest()
 
 
-def warehouse_checksums(conn: Connection) -> dict[str, tuple[int, str]]:
-    """`table_checksum` of every table of the models."""
-    return {name: table_checksum(conn, table) for name, table in sorted(Base.metadata.tables.items())}
+def warehouse_checksums(conn: Connection, extra_tables: Iterable[str] = ()) -> dict[str, tuple[int, str]]:
+    """`table_checksum` of every table of the models, and of the `extra_tables` that exist (read off the database)."""
+    tables = dict(Base.metadata.tables)
+    existing = set(inspect(conn).get_table_names())
+    reflected = MetaData()
+    for name in extra_tables:
+        if name in existing:
+            tables[name] = Table(name, reflected, autoload_with=conn)
+    return {name: table_checksum(conn, table) for name, table in sorted(tables.items())}

@@ -10,8 +10,9 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento, Report
 
 CLIENT_NAME = re.compile(r"^Cliente (\d+)$")
 
@@ -67,3 +68,14 @@ def add_clientes(conn: Connection, codes: Iterable[int]) -> list[tuple[int, str]
 
 def row_count(conn: Connection, table: Table) -> int:
     return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def upsert_report(conn: Connection, name: str, content: str) -> int:
+    """Store a report under its unique name: a new version replaces the row, never adds a second one."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Report).values(name=name, content=content)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Report.name],
+        set_={"content": statement.excluded.content, "created_at": func.now()},
+    ).returning(Report.id)
+    return conn.execute(statement).scalar_one()

@@ -1,0 +1,169 @@
+"""The figures of a monthly report, read from the KPI tables (never from the raw facts, never all rows)."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, text
+
+from synapse_pipeline.reports.model import (
+    AgingBucket,
+    ClientShare,
+    CoverageLine,
+    Headline,
+    MixLine,
+    MonthlyReport,
+    ObsolescenceLine,
+    RegionSales,
+    StockSection,
+)
+
+TOP_CLIENTS = 10
+COVERAGE_LINES = 15
+TREND_MONTHS = 13
+
+
+def add_months(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _day(value: object) -> date:
+    """A DATE column as a date: PostgreSQL returns dates, SQLite ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline]:
+    rows = conn.execute(
+        text(
+            "SELECT mes, SUM(toneladas_liquidas), SUM(toneladas_expedidas), SUM(toneladas_devolvidas), "
+            "SUM(linhas), COUNT(DISTINCT cod_cliente) FROM giro_sku "
+            "WHERE mes >= :first AND mes <= :last GROUP BY mes ORDER BY mes"
+        ),
+        {"first": first.isoformat(), "last": last.isoformat()},
+    )
+    return {
+        _day(m): Headline(_day(m), float(net), float(gross), float(returns), int(lines), int(clients))
+        for m, net, gross, returns, lines, clients in rows
+    }
+
+
+def _stock(conn: Connection, month_end: date) -> StockSection | None:
+    snapshot = conn.execute(
+        text("SELECT MAX(data_estoque) FROM estoque_aging WHERE data_estoque <= :end"), {"end": month_end.isoformat()}
+    ).scalar()
+    if snapshot is None:
+        return None
+    at = {"snapshot": _day(snapshot).isoformat()}
+    aging = [
+        AgingBucket(bucket, float(tonnes), int(lots))
+        for bucket, tonnes, lots in conn.execute(
+            text(
+                "SELECT faixa_dias, SUM(toneladas), SUM(lotes) FROM estoque_aging WHERE data_estoque = :snapshot "
+                "GROUP BY faixa_dias, ordem_faixa ORDER BY ordem_faixa"
+            ),
+            at,
+        )
+    ]
+    total, lots, weighted = conn.execute(
+        text(
+            "SELECT SUM(toneladas), SUM(lotes), SUM(toneladas * idade_media_semanas_ponderada) / SUM(toneladas) "
+            "FROM estoque_aging WHERE data_estoque = :snapshot"
+        ),
+        at,
+    ).one()
+    reorder, excess, no_demand, rupture = conn.execute(
+        text(
+            "SELECT SUM(repor), SUM(excesso), SUM(sem_demanda), SUM(ruptura) FROM cobertura_estoque "
+            "WHERE data_estoque = :snapshot"
+        ),
+        at,
+    ).one()
+    coverage = [
+        CoverageLine(sku, nome, float(stock), float(weekly), None if cover is None else float(cover), flag)
+        for sku, nome, stock, weekly, cover, flag in conn.execute(
+            text(
+                "SELECT c.sku, cl.nome, c.estoque_toneladas, c.media_semanal_liquida, c.cobertura_semanas, "
+                "CASE WHEN c.ruptura = 1 THEN 'ruptura' WHEN c.repor = 1 THEN 'repor' "
+                "WHEN c.excesso = 1 THEN 'excesso' ELSE 'sem demanda' END "
+                "FROM cobertura_estoque c JOIN clientes cl ON cl.cod_cliente = c.cod_cliente "
+                "WHERE c.data_estoque = :snapshot AND c.ruptura + c.repor + c.excesso + c.sem_demanda > 0 "
+                "ORDER BY c.ruptura DESC, c.repor DESC, c.excesso DESC, c.media_semanal_liquida DESC, c.sku "
+                f"LIMIT {COVERAGE_LINES}"
+            ),
+            at,
+        )
+    ]
+    obsolescence = [
+        ObsolescenceLine(centro, grupo, float(tonnes), float(share or 0))
+        for centro, grupo, tonnes, share in conn.execute(
+            text(
+                "SELECT es_centro, grupo, toneladas_obsoletas, participacao FROM obsolescencia "
+                "WHERE data_estoque = :snapshot ORDER BY toneladas_obsoletas DESC, es_centro, grupo"
+            ),
+            at,
+        )
+    ]
+    return StockSection(
+        snapshot=_day(snapshot),
+        total_tonnes=float(total),
+        lots=int(lots),
+        average_age_weeks=float(weighted or 0),
+        aging=aging,
+        reorder=int(reorder or 0),
+        excess=int(excess or 0),
+        no_demand=int(no_demand or 0),
+        rupture=int(rupture or 0),
+        coverage=coverage,
+        obsolescence=obsolescence,
+    )
+
+
+def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
+    """The report of `month` (its first day), or None when nothing was billed that month."""
+    trend = _headlines(conn, add_months(month, 1 - TREND_MONTHS), month)
+    current = trend.get(month)
+    if current is None:
+        return None
+    year_before = _headlines(conn, add_months(month, -12), add_months(month, -12))
+    params = {"month": month.isoformat()}
+    clients = [
+        ClientShare(nome, float(net), float(net) / current.net_tonnes if current.net_tonnes else 0.0)
+        for nome, net in conn.execute(
+            text(
+                "SELECT c.nome, SUM(g.toneladas_liquidas) AS t FROM giro_sku g "
+                "JOIN clientes c ON c.cod_cliente = g.cod_cliente WHERE g.mes = :month "
+                f"GROUP BY c.nome ORDER BY t DESC, c.nome LIMIT {TOP_CLIENTS}"
+            ),
+            params,
+        )
+    ]
+    regions = [
+        RegionSales(uf, cidade, float(net), int(lines), int(clients_))
+        for uf, cidade, net, lines, clients_ in conn.execute(
+            text(
+                "SELECT uf, cidade, toneladas_liquidas, linhas, clientes_ativos FROM vendas_regiao "
+                "WHERE mes = :month ORDER BY toneladas_liquidas DESC, uf, cidade"
+            ),
+            params,
+        )
+    ]
+    mix = [
+        MixLine(grupo, produto, float(net), float(share or 0))
+        for grupo, produto, net, share in conn.execute(
+            text(
+                "SELECT grupo, produto, SUM(toneladas_liquidas) AS t, SUM(participacao) FROM mix_produto "
+                "WHERE mes = :month GROUP BY grupo, produto ORDER BY t DESC, grupo, produto"
+            ),
+            params,
+        )
+    ]
+    return MonthlyReport(
+        month=month,
+        current=current,
+        previous=trend.get(add_months(month, -1)),
+        year_before=year_before.get(add_months(month, -12)),
+        trend=list(trend.values()),
+        top_clients=clients,
+        regions=regions,
+        mix=mix,
+        stock=_stock(conn, add_months(month, 1) - timedelta(days=1)),
+    )

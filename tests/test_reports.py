@@ -1,0 +1,66 @@
+"""The monthly report asset: rendered from the KPI tables, stored once per month, exported by the CLI."""
+
+from pathlib import Path
+
+import pytest
+
+from synapse_pipeline.assets.reports import CONTENT_SHA256_KEY, REPORT_NAME_KEY
+from synapse_pipeline.cli import main
+from tests.support import Pipeline, failure_message
+
+
+@pytest.fixture
+def reported(pipeline: Pipeline) -> Pipeline:
+    pipeline.load_all_and_kpis()
+    for month in ("2025-07-01", "2025-08-01"):
+        assert pipeline.materialize(["relatorio_mensal"], partition=month).success
+    return pipeline
+
+
+def test_one_report_row_per_month_updated_in_place(reported: Pipeline) -> None:
+    rows = reported.rows("SELECT id, name FROM report ORDER BY name")
+    assert [name for _, name in rows] == ["relatorio-mensal-2025-07", "relatorio-mensal-2025-08"]
+
+    result = reported.materialize(["relatorio_mensal"], partition="2025-07-01")
+
+    assert result.success
+    assert reported.rows("SELECT id, name FROM report ORDER BY name") == rows
+    metadata = result.asset_materializations_for_node("relatorio_mensal")[0].metadata
+    assert metadata[REPORT_NAME_KEY].value == "relatorio-mensal-2025-07"
+    assert len(metadata[CONTENT_SHA256_KEY].value) == 64
+    assert "Cliente" in metadata["preview"].value
+
+
+def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline) -> None:
+    july = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'")
+    net = reported.scalar(
+        "SELECT sum(zs_peso_liquido) FROM faturamento WHERE data >= '2025-07-01' AND data < '2025-08-01'"
+    )
+    assert "julho de 2025" in july
+    assert f"{float(net):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in july
+    assert "<svg" in july
+    # July ends before the only snapshot (2025-08-04): the stock section says so; August has it.
+    assert "Não há posição de estoque" in july
+    august = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")
+    assert "04/08/2025" in august
+
+
+def test_month_without_billing_has_no_report(reported: Pipeline) -> None:
+    result = reported.materialize(["relatorio_mensal"], partition="2025-10-01")
+    assert not result.success
+    assert "nothing was billed in 2025-10" in failure_message(result)
+    assert reported.scalar("SELECT count(*) FROM report") == 2
+
+
+def test_cli_lists_and_exports_reports(
+    reported: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SYNAPSE_DATABASE_URL", reported.warehouse_url)
+    assert main(["reports", "list"]) == 0
+    assert "relatorio-mensal-2025-07" in capsys.readouterr().out
+    target = tmp_path / "julho.html"
+    assert main(["reports", "export", "relatorio-mensal-2025-07", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == reported.scalar(
+        "SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'"
+    )
+    assert main(["reports", "export", "relatorio-mensal-1999-01", str(target)]) == 1
