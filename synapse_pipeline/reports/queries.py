@@ -82,8 +82,8 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         for sku, nome, stock, weekly, cover, flag in conn.execute(
             text(
                 "SELECT c.sku, cl.nome, c.estoque_toneladas, c.media_semanal_liquida, c.cobertura_semanas, "
-                "CASE WHEN c.ruptura = 1 THEN 'ruptura' WHEN c.repor = 1 THEN 'repor' "
-                "WHEN c.excesso = 1 THEN 'excesso' ELSE 'sem demanda' END "
+                "CASE WHEN c.ruptura = 1 THEN 'rupture' WHEN c.repor = 1 THEN 'reorder' "
+                "WHEN c.excesso = 1 THEN 'excess' ELSE 'no demand' END "
                 "FROM cobertura_estoque c JOIN clientes cl ON cl.cod_cliente = c.cod_cliente "
                 "WHERE c.data_estoque = :snapshot AND c.ruptura + c.repor + c.excesso + c.sem_demanda > 0 "
                 "ORDER BY c.ruptura DESC, c.repor DESC, c.excesso DESC, c.media_semanal_liquida DESC, c.sku "

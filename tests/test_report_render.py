@@ -1,0 +1,316 @@
+"""The monthly report as HTML and markdown: pt-BR figures, every data value escaped, both chart flavours, and the SVG
+flavour opened in a real headless Chromium."""
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from synapse_pipeline.reports.model import (
+    AgingBucket,
+    ClientShare,
+    CoverageLine,
+    Headline,
+    MixLine,
+    MonthlyReport,
+    ObsolescenceLine,
+    RegionSales,
+    StockSection,
+)
+from synapse_pipeline.reports.render import render_report, report_markdown
+
+ALL_CHARTS = {"tendencia", "clientes", "mix", "aging"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HOSTILE = (
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "=cmd|' /C calc'!A0",
+    "'); DROP TABLE faturamento;--",
+    "--><script>alert(2)</script>",  # would close the SVG comment matplotlib writes chart text into
+    "US$ 5 $\\frac{1}{0}$ *negrito* [x](javascript:alert(3))",  # mathtext for matplotlib, markup for markdown
+)
+NO_SNAPSHOT = "Não há posição de estoque até o fim deste mês."
+
+
+def _headline(month: date, net: float, returns: float, lines: int, clients: int) -> Headline:
+    return Headline(month, net, net - returns, returns, lines, clients)
+
+
+AUGUST = date(2025, 8, 1)
+CURRENT = _headline(AUGUST, 1234.56, -12.3, 2345, 87)
+TREND = [_headline(date(2024 + (7 + i) // 12, (7 + i) % 12 + 1, 1), 900.0 + 30 * i, -5.0, 2000, 80) for i in range(12)]
+
+FULL = MonthlyReport(
+    month=AUGUST,
+    current=CURRENT,
+    previous=_headline(date(2025, 7, 1), 1100.0, -10.0, 2200, 80),
+    year_before=_headline(date(2024, 8, 1), 1300.0, -20.0, 2500, 90),
+    trend=[*TREND, CURRENT],
+    top_clients=[ClientShare("Aços Paraná Ltda", 154.32, 0.125)]
+    + [ClientShare(name, 100.0 - 10 * i, 0.08 - 0.01 * i) for i, name in enumerate(HOSTILE)],
+    regions=[
+        RegionSales("PR", "São José dos Pinhais", 300.5, 400, 12),
+        RegionSales(HOSTILE[1], HOSTILE[0], 500.25, 600, 20),
+        RegionSales("SC", HOSTILE[2], 100.0, 90, 5),
+        RegionSales(HOSTILE[5], HOSTILE[4], 50.0, 10, 1),
+    ],
+    mix=[
+        MixLine(HOSTILE[3], "Bobina a frio 0,60 mm", 600.0, 0.486),
+        MixLine(HOSTILE[0], HOSTILE[1], 400.0, 0.324),
+        MixLine("Pré-pintado galvalume", HOSTILE[4], 234.56, 0.19),
+    ],
+    stock=StockSection(
+        snapshot=date(2025, 8, 4),
+        total_tonnes=5432.1,
+        lots=321,
+        average_age_weeks=12.34,
+        aging=[
+            AgingBucket("0-30", 2000.0, 120),
+            AgingBucket("31-60", 1500.0, 90),
+            AgingBucket("61-90", 900.0, 50),
+            AgingBucket("91-180", 700.0, 40),
+            AgingBucket(HOSTILE[2], 332.1, 21),
+        ],
+        reorder=7,
+        excess=3,
+        no_demand=2,
+        rupture=1,
+        coverage=[
+            CoverageLine(HOSTILE[0], HOSTILE[1], 1.5, 0.75, 2.0, "reorder"),
+            CoverageLine(HOSTILE[2], HOSTILE[3], 30.0, 1.0, 30.0, "excess"),
+            CoverageLine(HOSTILE[4], "Aços Paraná Ltda", 12.0, 0.0, None, "no demand"),
+            CoverageLine("SKU-1", HOSTILE[5], 0.0, 2.0, 0.0, "rupture"),
+            CoverageLine(HOSTILE[5], "Metalúrgica Sul", 4.0, 0.5, 8.0, HOSTILE[3]),
+        ],
+        obsolescence=[
+            ObsolescenceLine(HOSTILE[1], HOSTILE[0], 80.0, 0.25),
+            ObsolescenceLine("1001", "Tubos", 5.5, 0.05),
+        ],
+    ),
+    generated_on=date(2025, 9, 5),
+)
+NO_HISTORY = replace(FULL, previous=None, year_before=None, stock=None)
+
+
+class _Document(HTMLParser):
+    """The elements (with their attributes) and the text of an HTML document, as `html.parser` reads it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    @property
+    def plain_text(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+    def tags(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.elements if tag == name]
+
+    def active_content(self) -> list[str]:
+        """Script elements and event handler attributes: what escaping must keep out."""
+        handlers = [name for _, attrs in self.elements for name in attrs if name.startswith("on")]
+        return [tag for tag, _ in self.elements if tag == "script"] + handlers
+
+
+def test_pt_br_formatting() -> None:
+    page = render_report(FULL).html
+    text = _Document(page).plain_text
+    assert "<title>Relatório mensal — agosto de 2025</title>" in page
+    assert "<h1>Relatório mensal — agosto de 2025</h1>" in page
+    for expected in (
+        "1.234,56",  # the month's net tonnes
+        "-12,30",  # returns, negative
+        "julho de 2025",
+        "agosto de 2024",
+        "+134,56 +12,2%",  # against July: difference and change
+        "-65,44 -5,0%",  # against August 2024
+        "2.345",  # lines
+        "12,5%",  # a client's share
+        "Posição de 04/08/2025",
+        "5.432,10 t em estoque",
+        "12,3 semanas",
+        "Gerado em 05/09/2025",
+    ):
+        assert expected in text, expected
+    # Chart text (drawn as glyphs) is kept in SVG comments: the axes' ticks went through Babel too.
+    assert "<!-- 1.000 -->" in page and "<!-- ago. -->" in page
+
+
+def test_months_without_data_say_so() -> None:
+    page = render_report(NO_HISTORY).html
+    text = _Document(page).plain_text
+    assert text.count("sem dados") == 10  # five figures, two earlier months
+    assert NO_SNAPSHOT in text
+    assert page.count("<svg") == 3
+    assert render_report(NO_HISTORY, charts="png").images.keys() == ALL_CHARTS - {"aging"}
+    assert NO_SNAPSHOT not in render_report(FULL).html
+
+
+@pytest.mark.parametrize("charts", ["svg", "png"])
+@pytest.mark.parametrize("report", [FULL, NO_HISTORY], ids=["full", "no-history"])
+def test_every_data_value_is_escaped(report: MonthlyReport, charts: str) -> None:
+    document = _Document(render_report(report, charts=charts).html)
+    assert document.active_content() == []
+    assert all((img["src"] or "").startswith("cid:") for img in document.tags("img"))
+    text = document.plain_text
+    for value in HOSTILE:
+        assert value in text, value  # shown, as text
+
+
+def test_svg_flavour_is_self_contained() -> None:
+    rendered = render_report(FULL)
+    document = _Document(rendered.html)
+    assert rendered.images == {}
+    assert len(document.tags("svg")) == len(ALL_CHARTS)
+    assert document.tags("img") == [] and document.tags("link") == []
+    references = [v for _, attrs in document.elements for k, v in attrs.items() if k in {"src", "href", "xlink:href"}]
+    assert references and all((ref or "").startswith("#") for ref in references)
+    assert not re.search(r"url\((?!#)", rendered.html)
+    ids = [attrs["id"] for _, attrs in document.elements if "id" in attrs]
+    assert len(ids) == len(set(ids))
+    assert render_report(FULL).html == rendered.html  # deterministic
+
+
+def test_png_flavour_attaches_every_chart() -> None:
+    rendered = render_report(FULL, charts="png")
+    sources = [img["src"] for img in _Document(rendered.html).tags("img")]
+    assert sorted(sources) == sorted(f"cid:{name}" for name in ALL_CHARTS)
+    assert rendered.images.keys() == ALL_CHARTS
+    assert all(png.startswith(PNG_SIGNATURE) for png in rendered.images.values())
+    assert "<svg" not in rendered.html
+
+
+def test_unknown_chart_flavour_is_refused() -> None:
+    with pytest.raises(ValueError, match="svg"):
+        render_report(FULL, charts="jpg")  # type: ignore[arg-type]
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def _unescape_markdown(cell: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell))
+
+
+def test_markdown_summary() -> None:
+    markdown = report_markdown(FULL)
+    assert "agosto de 2025" in markdown and "1.234,56" in markdown and "1.100,00 (+12,2%)" in markdown
+    assert "sem dados" in report_markdown(NO_HISTORY)
+
+
+@pytest.mark.parametrize("shift", [0, 2], ids=["first-five", "last-five"])
+def test_markdown_keeps_data_as_text(shift: int) -> None:
+    report = replace(FULL, top_clients=FULL.top_clients[shift:])
+    markdown = report_markdown(report)
+    assert "<" not in markdown and ">" not in markdown  # no raw HTML: the data's brackets are entities
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    assert {len(_cells(row)) for row in rows} == {4}  # no `|` from the data splits a cell
+    names = [_cells(row)[1] for row in rows[9:]]  # after the headline table and the clients' header
+    assert [_unescape_markdown(name) for name in names] == [client.nome for client in report.top_clients[:5]]
+    for name in names:  # every markdown-active character escaped
+        assert not re.search(r"[*_`\[\]()|!#~-]", re.sub(r"\\.|&\w+;", "", name)), name
+
+
+# Chromium, headless. Its stderr is mostly its own noise on a machine without a desktop (dbus, vaapi/GPU, sandbox,
+# ScreenSaver; Debian's launcher script complaining about its /dev/shm test): we read only the lines about the page,
+# those of its console (`:CONSOLE`, which also carries uncaught exceptions) and any naming the page's URL.
+CHROMIUM = "chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+# Added to a copy of the report only (the report itself has no script): measures each chart once laid out, and lists
+# every resource the page fetched.
+PROBE = """<script>
+addEventListener("load", () => {
+  const probe = document.createElement("pre");
+  probe.id = "probe";
+  probe.textContent = JSON.stringify({
+    charts: [...document.querySelectorAll("figure.chart > svg")].map((svg) => {
+      const box = svg.getBoundingClientRect();
+      return [box.width, box.height];
+    }),
+    resources: performance.getEntriesByType("resource").map((entry) => entry.name),
+  });
+  document.body.append(probe);
+});
+</script>"""
+# Fills that only the charts paint (the CSS uses none of them): the trend's other months, the aging's first bucket.
+CHART_FILLS = ("#a9bfd6", "#4c956c")
+
+
+def _chromium(page: Path, profile: Path, *options: str) -> str:
+    """The page's DOM after loading, failing on any console message of the page."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail("chromium is not installed (apt-get install -y chromium; .ci/run installs it)")
+    run = subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=20,  # an alert() from an unescaped script would block the page until then
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    about_page = [line for line in run.stderr.splitlines() if ":CONSOLE" in line or page.as_uri() in line]
+    assert about_page == [], "\n".join(about_page)
+    return run.stdout
+
+
+def _painted(pixels: np.ndarray, colour: str) -> int:
+    """How many pixels of the screenshot have exactly this colour (±1 of 255 per channel)."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return int((abs(pixels[..., :3] - rgb) < 1.5 / 255).all(axis=-1).sum())
+
+
+def test_chromium_renders_the_report(tmp_path: Path) -> None:
+    page = render_report(FULL).html
+    report, probed, screenshot = tmp_path / "relatorio.html", tmp_path / "probe.html", tmp_path / "relatorio.png"
+    report.write_text(page, encoding="utf-8")
+    probed.write_text(page.replace("</body>", f"{PROBE}</body>"), encoding="utf-8")
+
+    dom = _Document(_chromium(report, tmp_path / "profile", "--window-size=1200,4000", f"--screenshot={screenshot}"))
+    assert "Relatório mensal — agosto de 2025" in dom.plain_text
+    assert len(dom.tags("svg")) == len(ALL_CHARTS)
+    assert dom.active_content() == []  # the hostile names stayed text in the browser too
+
+    pixels = imread(screenshot)
+    assert pixels.shape[:2] == (4000, 1200)
+    assert pixels.std() > 0.05  # not a blank page
+    assert all(_painted(pixels, fill) > 1000 for fill in CHART_FILLS)
+
+    probe = re.search(r'<pre id="probe">(.*?)</pre>', _chromium(probed, tmp_path / "probe-profile"))
+    assert probe, "the probe did not run"
+    measured = json.loads(html.unescape(probe[1]))
+    assert len(measured["charts"]) == len(ALL_CHARTS)
+    assert all(width > 300 and height > 100 for width, height in measured["charts"])
+    assert measured["resources"] == []  # nothing fetched: no CDN, font or image
