@@ -7,14 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from synapse_pipeline import users_cli
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-# Dagster's tags for a single run over a partition range (what `--partition-range` sets).
-PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def _generate_data(args: argparse.Namespace) -> int:
@@ -36,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from synapse_pipeline.definitions import defs
-    from synapse_pipeline.partitions import monthly_partitions
+    from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 
     instance = dg.DagsterInstance.get()
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance)
@@ -133,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("name", help="e.g. relatorio-mensal-2025-07")
     export.add_argument("file", type=Path)
     export.set_defaults(handler=_reports_export)
+
+    users_cli.register(commands, _engine)
 
     args = parser.parse_args(argv)
     return args.handler(args)

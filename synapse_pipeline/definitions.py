@@ -1,13 +1,24 @@
-"""The one `Definitions` of Synapse: assets by group, jobs and resources wired to the environment."""
+"""The one `Definitions` of Synapse: assets by group, jobs, schedules, sensors and resources from the environment."""
+
+import os
 
 import dagster as dg
 
 from synapse_pipeline.assets import aggregates, ingest, reports
-from synapse_pipeline.jobs import faturamento_job, ingest_job, kpi_job, relatorio_job
-from synapse_pipeline.resources import ExportFiles, Warehouse
+from synapse_pipeline.jobs import deliver_reports_job, faturamento_job, ingest_job, kpi_job, relatorio_job
+from synapse_pipeline.resources import ExportFiles, Mailer, Warehouse
+from synapse_pipeline.schedules import daily_load_schedule, monthly_report_schedule
+from synapse_pipeline.sensors import export_file_sensor, faturamento_months_sensor, report_delivery_sensor
 from synapse_pipeline.settings import (
     DATA_DIR_ENV,
     DATABASE_URL_ENV,
+    OUTBOX_DIR_ENV,
+    SMTP_HOST_ENV,
+    SMTP_PASSWORD_ENV,
+    SMTP_PORT_ENV,
+    SMTP_SENDER_ENV,
+    SMTP_STARTTLS_ENV,
+    SMTP_USER_ENV,
     default_data_dir,
     default_database_url,
     env_or_default,
@@ -21,10 +32,21 @@ defs = dg.Definitions(
         *dg.load_assets_from_modules([reports], group_name="reports"),
     ],
     asset_checks=dg.load_asset_checks_from_modules([ingest]),
-    jobs=[ingest_job, faturamento_job, kpi_job, relatorio_job],
+    jobs=[ingest_job, faturamento_job, kpi_job, relatorio_job, deliver_reports_job],
+    schedules=[daily_load_schedule, monthly_report_schedule],
+    sensors=[export_file_sensor, faturamento_months_sensor, report_delivery_sensor],
     resources={
         "warehouse": Warehouse(url=env_or_default(DATABASE_URL_ENV, default_database_url())),
         "export_files": ExportFiles(data_dir=env_or_default(DATA_DIR_ENV, default_data_dir())),
+        "mailer": Mailer(
+            host=env_or_default(SMTP_HOST_ENV, ""),
+            port=int(os.environ.get(SMTP_PORT_ENV) or 587),
+            username=env_or_default(SMTP_USER_ENV, ""),
+            password=env_or_default(SMTP_PASSWORD_ENV, ""),
+            starttls=os.environ.get(SMTP_STARTTLS_ENV, "true").lower() not in ("0", "false", "no", "off"),
+            sender=env_or_default(SMTP_SENDER_ENV, "synapse@localhost"),
+            outbox_dir=env_or_default(OUTBOX_DIR_ENV, str(state_dir() / "outbox")),
+        ),
         "io_manager": dg.FilesystemIOManager(base_dir=str(state_dir() / "storage")),
     },
 )

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, text
 from synapse_pipeline.assets import ingest
 from synapse_pipeline.assets.aggregates import grupo_produto, kpi_assets
 from synapse_pipeline.assets.reports import relatorio_mensal
-from synapse_pipeline.cli import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.resources import ExportFiles, Warehouse
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums

@@ -3,13 +3,23 @@
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.kpis import KPIS
 from synapse_pipeline.schemas import EstoqueExport, FaturamentoExport
 
 
 def test_definitions_load_with_assets_jobs_and_checks() -> None:
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == {"estoque_raw", "faturamento_raw", "clientes", "estoque", "faturamento"}
+    assert keys == {
+        "estoque_raw",
+        "faturamento_raw",
+        "clientes",
+        "estoque",
+        "faturamento",
+        "grupo_produto",
+        *(kpi.name for kpi in KPIS),
+        "relatorio_mensal",
+    }
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest_job", "faturamento_job"}
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert ("faturamento_raw", "schema") in checks and ("faturamento_raw", "returns_and_zero_weights") in checks

@@ -1,4 +1,7 @@
-"""KPI tables, rebuilt set-based in the warehouse from the loaded exports (see `synapse_pipeline.kpis`)."""
+"""KPI tables, rebuilt set-based in the warehouse from the loaded exports (see `synapse_pipeline.kpis`).
+
+They are eager: once the daemon runs, a load of estoque or faturamento brings them up to date by itself.
+"""
 
 import dagster as dg
 import pandas as pd
@@ -25,7 +28,7 @@ def _replace_table(conn: Connection, table: str, select_sql: str) -> int:
     return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
 
 
-@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"})
+@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"}, automation_condition=dg.AutomationCondition.eager())
 def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     """One name per product group across both exports, compared case- and accent-insensitively."""
     with warehouse.engine.begin() as conn:
@@ -61,6 +64,7 @@ def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
         description=kpi.description,
         metadata={"dagster/column_schema": schema},
         kinds={"sql"},
+        automation_condition=dg.AutomationCondition.eager(),
     )
     def _kpi(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.engine.begin() as conn:

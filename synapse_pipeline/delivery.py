@@ -1,0 +1,107 @@
+"""Delivering a stored report by email to every recipient who has not had it yet, each exactly once.
+
+A delivery is recorded in `delivered_to` inside the same transaction that sends the message: if sending fails the
+row is rolled back and the user stays pending for the next run; the unique (report_id, user_id) pair stops two
+runs from both sending.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from synapse_pipeline.reports.model import MonthlyReport
+from synapse_pipeline.reports.queries import monthly_report
+from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
+from synapse_pipeline.resources import Mailer
+from synapse_pipeline.users import UserView, recipients
+from synapse_pipeline.warehouse.models import DeliveredTo, Report
+
+REPORT_NAME = re.compile(r"^relatorio-mensal-(\d{4})-(\d{2})$")
+
+
+class DeliveryError(Exception):
+    """The report cannot be delivered at all (unknown name, no figures)."""
+
+
+@dataclass
+class DeliveryOutcome:
+    """Who got the report in this run, who already had it, and who is still pending (with why)."""
+
+    report: str
+    sent: list[str] = field(default_factory=list)
+    already_delivered: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def report_month(name: str) -> date:
+    found = REPORT_NAME.match(name)
+    if not found:
+        raise DeliveryError(f"{name!r} is not a monthly report name (relatorio-mensal-YYYY-MM)")
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def build_email(
+    report: MonthlyReport, rendered: RenderedReport, stored_html: str, sender: str, user: UserView
+) -> EmailMessage:
+    """Plain text, HTML with the charts inline as PNG (by Content-ID), and the stored report attached."""
+    message = EmailMessage()
+    message["Subject"] = report_subject(report)
+    message["From"] = sender
+    message["To"] = user.email
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["X-Synapse-Report"] = report.name
+    # Quoted-printable and base64 keep the message 7-bit: it crosses any SMTP server intact.
+    message.set_content(report_text(report), cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    html_part = message.get_payload()[1]
+    for cid, png in rendered.images.items():
+        html_part.add_related(
+            png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline"
+        )
+    message.add_attachment(  # bytes, so the attachment is the stored report byte for byte
+        stored_html.encode("utf-8"),
+        maintype="text",
+        subtype="html",
+        filename=f"{report.name}.html",
+        params={"charset": "utf-8"},
+    )
+    return message
+
+
+def deliver_report(engine: Engine, mailer: Mailer, name: str) -> DeliveryOutcome:
+    """Send report `name` to every active user with `receive_email` who has not received it yet."""
+    month = report_month(name)
+    with engine.connect() as conn:
+        stored = conn.execute(select(Report.id, Report.content).where(Report.name == name)).one_or_none()
+        if stored is None:
+            raise DeliveryError(f"no report named {name!r} in the warehouse")
+        report_id, stored_html = stored
+        figures = monthly_report(conn, month)
+        users = recipients(conn)
+        done = set(conn.execute(select(DeliveredTo.user_id).where(DeliveredTo.report_id == report_id)).scalars())
+    if figures is None:
+        raise DeliveryError(f"the KPI tables hold no figures for {month:%Y-%m}; materialize them first")
+    rendered = render_report(figures, charts="png")
+    outcome = DeliveryOutcome(report=name)
+    for user in users:
+        if user.id in done:
+            outcome.already_delivered.append(user.email)
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(DeliveredTo.__table__.insert().values(report_id=report_id, user_id=user.id))
+                message = build_email(figures, rendered, stored_html, mailer.sender, user)
+                mailer.send(message, f"{name}--{user.id}")
+        except IntegrityError:
+            outcome.already_delivered.append(user.email)  # another run delivered it meanwhile
+        except (OSError, ValueError) as error:  # smtplib errors are OSErrors
+            outcome.failed[user.email] = f"{type(error).__name__}: {error}"
+        else:
+            outcome.sent.append(user.email)
+    return outcome

@@ -1,0 +1,202 @@
+"""The people who receive the monthly report: accounts, bcrypt passwords and email preferences.
+
+Every function works on an open `Connection` inside the caller's transaction, so a command commits all or nothing.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+
+import bcrypt
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from synapse_pipeline.warehouse.database import is_postgres
+from synapse_pipeline.warehouse.models import User
+
+BCRYPT_ROUNDS = 12
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; bcrypt 5 raises on longer input, older versions truncate
+MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
+
+# One `@`; a local part without spaces or quotes; a domain of two or more dot-separated labels of letters
+# (accents allowed), digits and hyphens. `parseaddr` separately rejects display names, comments and lists.
+_EMAIL = re.compile(r'[^@\s"]+@[\w-]+(?:\.[\w-]+)+')
+
+
+class UserError(ValueError):
+    """A request that cannot be honoured; the message is meant for the person at the terminal."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as shown and used outside this module: everything but the password hash."""
+
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+    is_active: bool
+    receive_email: bool
+    last_update: datetime
+    last_access: datetime | None
+
+
+_VIEW_COLUMNS = (
+    User.id,
+    User.username,
+    User.email,
+    User.is_admin,
+    User.is_active,
+    User.receive_email,
+    User.last_update,
+    User.last_access,
+)
+
+
+def _now() -> datetime:
+    """Naive UTC, the convention of the `TIMESTAMP` columns (and of SQLite's CURRENT_TIMESTAMP)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _check_password(password: str) -> bytes:
+    encoded = password.encode("utf-8")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters ({len(password)} given)")
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        raise UserError(f"the password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 ({len(encoded)} given)")
+    return encoded
+
+
+def hash_password(password: str) -> str:
+    """The bcrypt hash (cost `BCRYPT_ROUNDS`) of a password of 8 characters to 72 UTF-8 bytes."""
+    return bcrypt.hashpw(_check_password(password), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    """Whether `password` matches the bcrypt hash; False for a malformed hash or an over-long password."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > MAX_PASSWORD_BYTES:  # never hashed, so never valid (bcrypt 4 would compare a truncated copy)
+        return False
+    try:
+        return bcrypt.checkpw(encoded, hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored: stripped and lower-cased, after checking it is a plain, plausible address."""
+    address = email.strip()
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise UserError(f"the email address must be at most {MAX_EMAIL_LENGTH} characters ({len(address)} given)")
+    if parseaddr(address) != ("", address) or not _EMAIL.fullmatch(address):
+        raise UserError(f"{email!r} is not a valid email address (expected one address like ana@example.com)")
+    return address.lower()
+
+
+def _view(row: Row) -> UserView:
+    return UserView(**row._mapping)
+
+
+def _lookup(conn: Connection, email: str) -> Row | None:
+    # lower() on the column too, so rows written by other means still match case-insensitively.
+    query = select(*_VIEW_COLUMNS).where(func.lower(User.email) == email.strip().lower())
+    return conn.execute(query).first()
+
+
+def find_user(conn: Connection, email: str) -> UserView:
+    """The user with this email, whatever its case; UserError if there is none."""
+    row = _lookup(conn, email)
+    if row is None:
+        raise UserError(f"no user with email {email.strip().lower()} (see: synapse users list)")
+    return _view(row)
+
+
+def _by_id(conn: Connection, user_id: int) -> UserView:
+    return _view(conn.execute(select(*_VIEW_COLUMNS).where(User.id == user_id)).one())
+
+
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """Lets a failed INSERT leave the caller's transaction usable.
+
+    PostgreSQL aborts the whole transaction on an error, so the INSERT runs in a savepoint there. SQLite undoes only
+    the failed statement, and pysqlite's own BEGIN handling makes SAVEPOINT unreliable, so none is taken there.
+    """
+    with conn.begin_nested() if is_postgres(conn) else nullcontext():
+        yield
+
+
+def add_user(
+    conn: Connection,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    is_admin: bool = False,
+    receive_email: bool = True,
+) -> UserView:
+    """A new active user; the email must be valid and not taken in any letter case."""
+    name = username.strip()
+    if not name:
+        raise UserError("the username must not be empty")
+    address = normalise_email(email)
+    _check_password(password)  # before the duplicate check, so a bad password is reported whatever the email
+    existing = _lookup(conn, address)
+    if existing is not None:
+        raise UserError(f"a user with email {address} already exists (id {existing.id})")
+    values = {
+        "username": name,
+        "email": address,
+        "password": hash_password(password),
+        "is_admin": is_admin,
+        "is_active": True,
+        "receive_email": receive_email,
+        "last_update": _now(),
+    }
+    try:
+        with _savepoint(conn):
+            user_id = conn.execute(insert(User).values(values)).inserted_primary_key[0]
+    except IntegrityError as error:
+        # Another session added the same address between the check above and the INSERT.
+        existing = _lookup(conn, address)
+        if existing is None:
+            raise
+        raise UserError(f"a user with email {address} already exists (id {existing.id})") from error
+    return _by_id(conn, user_id)
+
+
+def list_users(conn: Connection) -> list[UserView]:
+    """Every user, in the order they were added."""
+    return [_view(row) for row in conn.execute(select(*_VIEW_COLUMNS).order_by(User.id))]
+
+
+def recipients(conn: Connection) -> list[UserView]:
+    """Who gets the monthly report: active users who want email, in the order they were added."""
+    query = select(*_VIEW_COLUMNS).where(User.is_active, User.receive_email).order_by(User.id)
+    return [_view(row) for row in conn.execute(query)]
+
+
+def _change(conn: Connection, email: str, **values: object) -> UserView:
+    user = find_user(conn, email)
+    conn.execute(update(User).where(User.id == user.id).values(**values, last_update=_now()))
+    return _by_id(conn, user.id)
+
+
+def set_active(conn: Connection, email: str, active: bool) -> UserView:
+    """Activate or deactivate a user; an inactive user receives nothing and keeps the delivery history."""
+    return _change(conn, email, is_active=active)
+
+
+def set_password(conn: Connection, email: str, password: str) -> UserView:
+    """Replace a user's password with the hash of a new one."""
+    find_user(conn, email)  # an unknown email is reported before spending time on the hash
+    return _change(conn, email, password=hash_password(password))
+
+
+def set_email_preference(conn: Connection, email: str, receive: bool) -> UserView:
+    """Whether the user wants the monthly report by email."""
+    return _change(conn, email, receive_email=receive)

@@ -1,0 +1,88 @@
+"""Sensors and schedules, evaluated on a real Dagster instance the way the daemon evaluates them."""
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from synapse_pipeline.definitions import defs
+from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.resources import ExportFiles
+from synapse_pipeline.schedules import TIMEZONE, daily_load_schedule, monthly_report_schedule
+from synapse_pipeline.sensors import export_file_sensor, faturamento_months_sensor
+from tests.support import Pipeline
+
+
+def _tick_files(instance: dg.DagsterInstance, data_dir: Path, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"export_files": ExportFiles(data_dir=str(data_dir))}
+    )
+    return export_file_sensor.evaluate_tick(context)
+
+
+def test_a_dropped_export_starts_exactly_one_load(data_dir: Path, tmp_path: Path) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    with dg.instance_for_test() as instance:
+        waiting = _tick_files(instance, incoming, None)
+        assert waiting.run_requests == [] and "no estoque*.csv file" in waiting.skip_message
+
+        for path in data_dir.iterdir():
+            (incoming / path.name).write_bytes(path.read_bytes())
+        first = _tick_files(instance, incoming, waiting.cursor)
+        assert len(first.run_requests) == 1
+        assert _tick_files(instance, incoming, first.cursor).run_requests == []
+
+        # The same content written again (new mtime) is not a new export; a change of content is.
+        target = incoming / "faturamento 1.csv"
+        target.write_bytes(target.read_bytes())
+        assert _tick_files(instance, incoming, first.cursor).run_requests == []
+        target.write_bytes(target.read_bytes().replace(b"CURITIBA", b"CURITIBA ", 1))
+        changed = _tick_files(instance, incoming, first.cursor)
+        assert len(changed.run_requests) == 1
+        assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_validated_billing_file_loads_its_months_in_one_run(pipeline: Pipeline) -> None:
+    assert pipeline.materialize(["faturamento_raw"]).success
+
+    first = faturamento_months_sensor.evaluate_tick(dg.build_sensor_context(instance=pipeline.instance))
+
+    assert len(first.run_requests) == 1
+    tags = first.run_requests[0].tags
+    assert (tags[PARTITION_RANGE_START_TAG], tags[PARTITION_RANGE_END_TAG]) == ("2024-01-01", "2025-08-01")
+    again = faturamento_months_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=pipeline.instance, cursor=first.cursor)
+    )
+    assert again.run_requests == []
+
+
+def test_schedules_run_in_sao_paulo_time() -> None:
+    assert daily_load_schedule.execution_timezone == TIMEZONE == monthly_report_schedule.execution_timezone
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 9, 1, 7, tzinfo=ZoneInfo(TIMEZONE)),
+            repository_def=defs.get_repository_def(),
+        )
+        request = monthly_report_schedule.evaluate_tick(context).run_requests[0]
+        assert request.partition_key == "2025-08-01"
+        daily = daily_load_schedule.evaluate_tick(
+            dg.build_schedule_context(
+                instance=instance,
+                scheduled_execution_time=datetime(2025, 9, 2, 6, tzinfo=ZoneInfo(TIMEZONE)),
+                repository_def=defs.get_repository_def(),
+            )
+        )
+        assert len(daily.run_requests) == 1
+    assert daily_load_schedule.job_name == "ingest_job" and monthly_report_schedule.job_name == "relatorio_job"
+
+
+def test_every_job_schedule_and_sensor_resolves() -> None:
+    for schedule in ("daily_load_schedule", "monthly_report_schedule"):
+        assert defs.resolve_schedule_def(schedule).name == schedule
+    for sensor in ("export_file_sensor", "faturamento_months_sensor", "report_delivery_sensor"):
+        assert defs.resolve_sensor_def(sensor).default_status == dg.DefaultSensorStatus.RUNNING
+    for job in ("ingest_job", "faturamento_job", "kpi_job", "relatorio_job", "deliver_reports_job"):
+        assert defs.resolve_job_def(job).name == job

@@ -1,0 +1,173 @@
+"""Report delivery by email: a real SMTP server on loopback (aiosmtpd), the outbox, exactly once per user."""
+
+import email
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from synapse_pipeline.jobs import deliver_reports_job
+from synapse_pipeline.resources import Mailer, Warehouse
+from synapse_pipeline.sensors import report_delivery_sensor
+from synapse_pipeline.users import add_user, set_active
+from tests.support import Pipeline, failure_message
+
+JULY = "relatorio-mensal-2025-07"
+PASSWORD = "correct horse"
+
+
+class Inbox:
+    """An SMTP handler that keeps what it receives and refuses the addresses in `refused`."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def to(self) -> list[str]:
+        return sorted(m["To"] for m in self.messages)
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+def reported(pipeline: Pipeline) -> Pipeline:
+    """The sample loaded, KPI tables built, July's report stored, and five users."""
+    pipeline.load_all_and_kpis()
+    assert pipeline.materialize(["relatorio_mensal"], partition="2025-07-01").success
+    engine = pipeline.engine()
+    with engine.begin() as conn:
+        for name, receive in (("ana", True), ("bruno", True), ("carla", True), ("davi", False), ("eva", True)):
+            add_user(conn, username=name, email=f"{name}@example.com", password=PASSWORD, receive_email=receive)
+        set_active(conn, "carla@example.com", False)
+    engine.dispose()
+    return pipeline
+
+
+def _deliver(pipeline: Pipeline, mailer: Mailer, report: str = JULY) -> dg.ExecuteInProcessResult:
+    return deliver_reports_job.execute_in_process(
+        run_config={"ops": {"deliver_reports": {"config": {"report_name": report}}}},
+        resources={"warehouse": Warehouse(url=pipeline.warehouse_url), "mailer": mailer},
+        instance=pipeline.instance,
+        raise_on_error=False,
+    )
+
+
+def _delivered(pipeline: Pipeline) -> list[str]:
+    return [
+        e
+        for (e,) in pipeline.rows(
+            'SELECT u.email FROM delivered_to d JOIN "user" u ON u.id = d.user_id ORDER BY u.email'
+        )
+    ]
+
+
+def test_smtp_delivery_sends_each_recipient_once(reported: Pipeline, inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    server.refused.add("eva@example.com")
+    mailer = Mailer(host="127.0.0.1", port=port, starttls=False, sender="relatorios@synapse.example")
+
+    first = _deliver(reported, mailer)
+
+    # A refused recipient leaves the others delivered and stays pending; inactive and opted-out users get nothing.
+    assert not first.success
+    assert "1 recipient(s) still pending" in failure_message(first)
+    assert server.to() == ["ana@example.com", "bruno@example.com"]
+    assert _delivered(reported) == ["ana@example.com", "bruno@example.com"]
+
+    server.refused.clear()
+    assert _deliver(reported, mailer).success
+    assert server.to() == ["ana@example.com", "bruno@example.com", "eva@example.com"]
+    assert _delivered(reported) == ["ana@example.com", "bruno@example.com", "eva@example.com"]
+
+    assert _deliver(reported, mailer).success
+    assert len(server.messages) == 3
+
+
+def test_email_carries_html_with_inline_charts_text_and_the_report(
+    reported: Pipeline, inbox: tuple[Inbox, int]
+) -> None:
+    server, port = inbox
+    assert _deliver(reported, Mailer(host="127.0.0.1", port=port, starttls=False)).success
+    message = server.messages[0]
+
+    assert message["Subject"] == "Relatório mensal — julho de 2025"
+    assert "julho de 2025" in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    cids = {part["Content-ID"].strip("<>"): part for part in message.walk() if part["Content-ID"]}
+    assert {"tendencia", "clientes", "mix"} <= set(cids)
+    for cid, part in cids.items():
+        assert f'src="cid:{cid}"' in html
+        assert part.get_content_type() == "image/png"
+        assert part.get_content().startswith(b"\x89PNG")
+    attachments = list(message.iter_attachments())
+    assert [a.get_filename() for a in attachments] == [f"{JULY}.html"]
+    stored = reported.scalar("SELECT content FROM report WHERE name = :n", n=JULY)
+    assert attachments[0].get_content() == stored
+
+
+def test_outbox_holds_one_eml_per_report_and_receiving_user(reported: Pipeline, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    assert reported.materialize(["relatorio_mensal"], partition="2025-08-01").success
+    mailer = Mailer(outbox_dir=str(outbox))
+
+    for report in (JULY, "relatorio-mensal-2025-08"):
+        assert _deliver(reported, mailer, report).success
+        assert _deliver(reported, mailer, report).success  # again: nothing more
+
+    files = sorted(p.name for p in outbox.glob("*.eml"))
+    pairs = reported.rows(
+        "SELECT r.name, d.user_id FROM delivered_to d JOIN report r ON r.id = d.report_id ORDER BY r.name, d.user_id"
+    )
+    assert files == sorted(f"{name}--{user}.eml" for name, user in pairs)
+    assert len(files) == 2 * 3  # ana, bruno, eva; not carla (inactive) nor davi (no email)
+    parsed = email.message_from_bytes((outbox / files[0]).read_bytes(), policy=default)
+    assert parsed["X-Synapse-Report"] in (JULY, "relatorio-mensal-2025-08")
+
+
+def test_sensor_requests_one_delivery_per_report_version(reported: Pipeline) -> None:
+    assert reported.materialize(["relatorio_mensal"], partition="2025-08-01").success
+
+    first = report_delivery_sensor.evaluate_tick(dg.build_sensor_context(instance=reported.instance))
+    keys = [r.run_key for r in first.run_requests]
+    assert [k.split("@")[0] for k in keys] == [JULY, "relatorio-mensal-2025-08"]
+    assert first.run_requests[0].run_config["ops"]["deliver_reports"]["config"]["report_name"] == JULY
+
+    again = report_delivery_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=reported.instance, cursor=first.cursor)
+    )
+    assert again.run_requests == []
+
+    # Materializing July again with the same figures gives the same version: the same run key, nothing new to send.
+    assert reported.materialize(["relatorio_mensal"], partition="2025-07-01").success
+    later = report_delivery_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=reported.instance, cursor=first.cursor)
+    )
+    assert [r.run_key for r in later.run_requests] == [keys[0]]
