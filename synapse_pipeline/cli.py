@@ -11,6 +11,7 @@ from synapse_pipeline import users_cli
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url
 
 if TYPE_CHECKING:
+    import dagster as dg
     from sqlalchemy import Engine
 
 
@@ -23,19 +24,24 @@ def _generate_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instance() -> "dg.DagsterInstance":
+    """The project's Dagster instance (dagster.yaml at the root keeps its storage under .synapse/)."""
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    os.chdir(PROJECT_ROOT)
+    import dagster as dg
+
+    return dg.DagsterInstance.get()
+
+
 def _run(args: argparse.Namespace) -> int:
     """Materialize everything on the configured warehouse, recorded in the project's Dagster instance.
 
     The loads, then every month of the billing file in one run, the KPI tables, and a report per month.
     """
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.chdir(PROJECT_ROOT)  # dagster.yaml keeps its storage under the project's .synapse/
-    import dagster as dg
-
+    instance = _instance()
     from synapse_pipeline.definitions import defs
     from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 
-    instance = dg.DagsterInstance.get()
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance)
     validated = ingest.output_for_node("faturamento_raw")
     keys = monthly_partitions.get_partition_keys()
@@ -48,6 +54,30 @@ def _run(args: argparse.Namespace) -> int:
     for month in months:
         reports.execute_in_process(instance=instance, partition_key=month)
     return _summary(args)
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    """Run deliver_reports_job for the named reports (default: every stored report), as the sensor would."""
+    instance = _instance()
+    from sqlalchemy import select
+
+    from synapse_pipeline.definitions import defs
+    from synapse_pipeline.warehouse.models import Report
+
+    names = args.names
+    if not names:
+        engine = _engine()
+        with engine.connect() as conn:
+            names = list(conn.execute(select(Report.name).order_by(Report.name)).scalars())
+        engine.dispose()
+    job = defs.resolve_job_def("deliver_reports_job")
+    pending = 0
+    for name in names:
+        config = {"ops": {"deliver_reports": {"config": {"report_name": name}}}}
+        result = job.execute_in_process(instance=instance, run_config=config, raise_on_error=False)
+        pending += not result.success
+        print(f"{name}: {'delivered' if result.success else 'NOT fully delivered (see the run in the UI)'}")
+    return 1 if pending else 0
 
 
 def _engine() -> "Engine":
@@ -118,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="materialize everything: loads, every month, KPI tables, reports")
     run.set_defaults(handler=_run)
+
+    deliver = commands.add_parser("deliver", help="email the reports to every recipient who has not had them")
+    deliver.add_argument("names", nargs="*", help="report names (default: every stored report)")
+    deliver.set_defaults(handler=_deliver)
 
     summary = commands.add_parser("summary", help="row count and checksum of every warehouse table")
     summary.set_defaults(handler=_summary)
