@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synapse_pipeline import users_cli
-from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url
+from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url, embedded_dagster_home
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -25,9 +25,9 @@ def _generate_data(args: argparse.Namespace) -> int:
 
 
 def _instance() -> "dg.DagsterInstance":
-    """The project's Dagster instance (dagster.yaml at the root keeps its storage under .synapse/)."""
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.chdir(PROJECT_ROOT)
+    """The Dagster instance of DAGSTER_HOME, by default the embedded one in `.synapse/dagster/`."""
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(embedded_dagster_home())
     import dagster as dg
 
     return dg.DagsterInstance.get()

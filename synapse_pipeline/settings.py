@@ -40,3 +40,27 @@ def env_or_default(name: str, default: str) -> str | dg.EnvVar:
     Dagster at run time and never appears in config shown in the UI.
     """
     return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+EMBEDDED_INSTANCE_YAML = """\
+# Embedded Dagster instance written by `synapse`: runs, events and schedule ticks in SQLite files here.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 3
+run_retries:
+  enabled: true
+telemetry:
+  enabled: false
+"""
+
+
+def embedded_dagster_home() -> Path:
+    """The default DAGSTER_HOME, `.synapse/dagster/`, created with its dagster.yaml on first use."""
+    home = state_dir() / "dagster"
+    config = home / "dagster.yaml"
+    if not config.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        config.write_text(EMBEDDED_INSTANCE_YAML)
+    return home
