@@ -7,6 +7,7 @@ typed chunks into the warehouse), so a file is always parsed, cleaned and checke
 import codecs
 import hashlib
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ CHUNK_ROWS = 200_000
 BLOCK_BYTES = 1 << 23
 MAX_REPORTED_FAILURES = 50
 DELIMITER = "|"
+READ, CLEAN, VALIDATE, LOAD = "read", "clean", "validate", "load"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -180,6 +182,7 @@ class ExportReport:
     zero_weights: int = 0
     client_codes: set[int] = field(default_factory=set)
     dates: Counter[pd.Timestamp] = field(default_factory=Counter)
+    stage_seconds: Counter[str] = field(default_factory=Counter)  # read, clean, validate, and the consumer's load
 
     @property
     def failure_total(self) -> int:
@@ -267,11 +270,17 @@ class ExportReader:
             skip_blank_lines=False,
             chunksize=self.chunk_rows,
         )
+        seconds = self.report.stage_seconds
         try:
+            started = time.perf_counter()
             for raw in reader:
+                seconds[READ] += time.perf_counter() - started
                 typed = self._process(raw[self.kind.columns])
                 if typed is not None and self.report.valid:
+                    handed_over = time.perf_counter()
                     yield typed
+                    seconds[LOAD] += time.perf_counter() - handed_over
+                started = time.perf_counter()
         except pd.errors.ParserError as error:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
             if not found:
@@ -292,10 +301,15 @@ class ExportReader:
         return self.report
 
     def _process(self, raw: pd.DataFrame) -> pd.DataFrame | None:
+        seconds = self.report.stage_seconds
+        started = time.perf_counter()
         self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
         cleaned = self._cleaner.clean(raw, self.report.cleaning)
         self._normalise_formats(cleaned)
+        cleaned_at = time.perf_counter()
+        seconds[CLEAN] += cleaned_at - started
         typed = self._validated(cleaned, raw)
+        seconds[VALIDATE] += time.perf_counter() - cleaned_at
         if typed is None:
             return None
         self._summarise(typed)

@@ -192,6 +192,7 @@ def faturamento(
             "rows_per_month": dg.MetadataValue.json(per_month),
             "cleaning": dg.MetadataValue.json(dict(report.cleaning)),
             "negative_weights_in_file": report.negative_weights,
+            "stage_seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in report.stage_seconds.items()}),
             "zero_weights_in_file": report.zero_weights,
             "preview": preview,
             "warehouse": warehouse.display_url,

@@ -1,0 +1,161 @@
+"""Load benchmark: the pipeline against `psql \\copy` of the same file into the same PostgreSQL database.
+
+For each size it generates a billing file (`synapse generate-data`), then in one run times:
+  - the baseline: `psql -c "\\copy ..."` of the file into a table like faturamento, as the spec's script loads it;
+  - the validation of both exports (estoque_raw, faturamento_raw, clientes, estoque) as one `dagster asset
+    materialize` command;
+  - the load of every month, the whole `dagster asset materialize --select faturamento --partition-range` command,
+    and, from its metadata, the stages inside the run (read, clean, validate, load = COPY);
+  - the KPI tables (one command) and the reports of every month (in-process, one run per month).
+Each figure is printed with its ratio to the baseline and the peak RSS of its process, and written as JSON.
+
+Usage: .venv/bin/python benchmarks/bench_load.py [--rows 1000000 10000000] [--pg postgresql://postgres@127.0.0.1:5432]
+Not part of the test suite.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+
+from synapse_pipeline.sample_data import generate
+from synapse_pipeline.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+OUT = PROJECT_ROOT / "benchmarks" / "out"
+COLUMNS = (
+    "data, cod_cliente, lote, origem, zs_gr_mercad, produto, cod_produto, zs_centro, zs_cidade, zs_uf, "
+    'zs_peso_liquido, giro_sku_cliente, "SKU"'
+)
+
+
+@dataclass
+class Figure:
+    rows: int
+    name: str
+    seconds: float
+    ratio: float | None = None  # to the baseline
+    peak_rss_mb: float | None = None
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command, run under GNU time for the RSS of its own process tree."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", report.name, *command],
+            env=env, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        return seconds, int(report.read().strip().splitlines()[-1]) / 1024
+
+
+def _stage_seconds(home: Path) -> dict[str, float]:
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("faturamento"))
+        return dict(event.asset_materialization.metadata["stage_seconds"].value)
+
+
+def bench(rows: int, pg: str) -> list[Figure]:
+    work = OUT / f"{rows}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    (work / "home").mkdir()
+    files = generate(work / "data", faturamento_rows=rows)
+    database = f"synapse_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    url = f"{pg}/{database}"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(work / "home"),
+        "SYNAPSE_DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
+        "SYNAPSE_DATA_DIR": str(work / "data"),
+        "SYNAPSE_STATE_DIR": str(work / "state"),
+    }
+    (work / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    figures: list[Figure] = []
+    try:
+        materialize = [str(BIN / "dagster"), "asset", "materialize", "-m", "synapse_pipeline.definitions"]
+        # Schema and clientes first (the baseline table needs the schema; the loads need clientes).
+        seconds, rss = _timed([*materialize, "--select", "estoque_raw,faturamento_raw,clientes,estoque"], env)
+        figures.append(Figure(rows, "validate both exports + clientes + estoque (command)", seconds, None, rss))
+
+        with psycopg.connect(url, autocommit=True) as conn:  # faturamento's indexes and foreign key, as the spec loads
+            conn.execute("CREATE TABLE faturamento_copy (LIKE faturamento INCLUDING DEFAULTS INCLUDING INDEXES)")
+            conn.execute("ALTER TABLE faturamento_copy ADD FOREIGN KEY (cod_cliente) REFERENCES clientes")
+        options = "FORMAT csv, HEADER true, DELIMITER '|'"
+        copy = f"\\copy faturamento_copy({COLUMNS}) FROM '{files.faturamento}' WITH ({options})"
+        baseline, rss = _timed(["psql", "-q", "-d", url, "-c", copy], env)
+        figures.insert(0, Figure(rows, "baseline: psql \\copy", baseline, 1.0, rss))
+
+        seconds, rss = _timed(
+            [*materialize, "--select", "faturamento", "--partition-range", "2024-01-01...2025-08-01"], env
+        )
+        figures.append(Figure(rows, "faturamento, every month (whole command)", seconds, None, rss))
+        stages = _stage_seconds(work / "home")
+        for stage, value in stages.items():
+            figures.append(Figure(rows, f"  inside the run: {stage}", value))
+        figures.append(Figure(rows, "  inside the run: all stages", sum(stages.values())))
+
+        seconds, rss = _timed([*materialize, "--select", "group:kpis"], env)
+        figures.append(Figure(rows, "KPI tables (command)", seconds, None, rss))
+        reports = (
+            "import dagster as dg\n"
+            "from synapse_pipeline.definitions import defs\n"
+            "from synapse_pipeline.partitions import monthly_partitions\n"
+            "job = defs.resolve_job_def('relatorio_job')\n"
+            "with dg.DagsterInstance.get() as instance:\n"
+            "    for key in monthly_partitions.get_partition_keys():\n"
+            "        if '2024-01-01' <= key <= '2025-08-01':\n"
+            "            job.execute_in_process(instance=instance, partition_key=key)\n"
+        )
+        seconds, rss = _timed([sys.executable, "-c", reports], env)
+        figures.append(Figure(rows, "reports, 20 months (in-process)", seconds, None, rss))
+        with psycopg.connect(url) as conn:
+            loaded = conn.execute("SELECT count(*) FROM faturamento").fetchone()[0]
+            copied = conn.execute("SELECT count(*) FROM faturamento_copy").fetchone()[0]
+        assert loaded == copied == files.faturamento_lines, (loaded, copied, files.faturamento_lines)
+    finally:
+        with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(work / "data", ignore_errors=True)
+    for figure in figures:
+        figure.ratio = round(figure.seconds / baseline, 2)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: list[Figure] = []
+    for rows in args.rows:
+        figures = bench(rows, args.pg)
+        results += figures
+        print(f"\n{rows:,} faturamento rows")
+        print(f"{'':<52} {'seconds':>9} {'x copy':>7} {'peak RSS MB':>12}")
+        for f in figures:
+            rss = f"{f.peak_rss_mb:,.0f}" if f.peak_rss_mb is not None else ""
+            print(f"{f.name:<52} {f.seconds:>9.2f} {f.ratio:>7.2f} {rss:>12}")
+    target = OUT / "results.json"
+    target.write_text(json.dumps([asdict(f) for f in results], indent=2))
+    print(f"\nwritten to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
