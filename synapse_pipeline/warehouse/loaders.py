@@ -4,17 +4,21 @@ Every function takes an open connection inside the caller's transaction, so a lo
 leaves the tables as they were.
 """
 
+import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento, Report
 
 CLIENT_NAME = re.compile(r"^Cliente (\d+)$")
+CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
 
 
 def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
@@ -25,10 +29,11 @@ def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(c) for c in frame.columns)
         sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        payload = frame.to_csv(header=False, index=False, lineterminator="\n")
+        payload = io.BytesIO()  # Arrow's CSV writer (C++) serialises several times faster than pandas' to_csv
+        pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), payload, CSV_OPTIONS)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(sql) as copy:
-            copy.write(payload)
+            copy.write(payload.getbuffer())
     else:
         conn.execute(table.insert(), frame.to_dict("records"))
     return len(frame)
