@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from synapse_pipeline import users_cli
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url, embedded_dagster_home
+from synapse_pipeline.warehouse.backup import add_restore_command
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -36,7 +37,7 @@ def _instance() -> "dg.DagsterInstance":
 def _run(args: argparse.Namespace) -> int:
     """Materialize everything on the configured warehouse, recorded in the project's Dagster instance.
 
-    The loads, then every month of the billing file in one run, the KPI tables, and a report per month.
+    The loads, then every month of the billing file in one run, the KPI tables, a report per month, a backup.
     """
     instance = _instance()
     from synapse_pipeline.definitions import defs
@@ -53,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     reports = defs.resolve_job_def("relatorio_job")
     for month in months:
         reports.execute_in_process(instance=instance, partition_key=month)
+    defs.resolve_job_def("backup_job").execute_in_process(instance=instance)
     return _summary(args)
 
 
@@ -146,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     generate.add_argument("--seed", type=int, default=7)
     generate.set_defaults(handler=_generate_data)
 
-    run = commands.add_parser("run", help="materialize everything: loads, every month, KPI tables, reports")
+    run = commands.add_parser("run", help="materialize everything: loads, every month, KPI tables, reports, a backup")
     run.set_defaults(handler=_run)
 
     deliver = commands.add_parser("deliver", help="email the reports to every recipient who has not had them")
@@ -166,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.set_defaults(handler=_reports_export)
 
     users_cli.register(commands, _engine)
+    add_restore_command(commands, lambda: os.environ.get(DATABASE_URL_ENV) or default_database_url())
 
     args = parser.parse_args(argv)
     return args.handler(args)

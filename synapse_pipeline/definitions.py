@@ -4,12 +4,22 @@ import os
 
 import dagster as dg
 
-from synapse_pipeline.assets import aggregates, ingest, reports
-from synapse_pipeline.jobs import deliver_reports_job, faturamento_job, ingest_job, kpi_job, relatorio_job
+from synapse_pipeline.assets import aggregates, backup, ingest, reports
+from synapse_pipeline.assets.backup import BackupSettings
+from synapse_pipeline.jobs import (
+    backup_job,
+    deliver_reports_job,
+    faturamento_job,
+    ingest_job,
+    kpi_job,
+    relatorio_job,
+)
 from synapse_pipeline.resources import ExportFiles, Mailer, Warehouse
 from synapse_pipeline.schedules import daily_load_schedule, monthly_report_schedule
 from synapse_pipeline.sensors import export_file_sensor, faturamento_months_sensor, report_delivery_sensor
 from synapse_pipeline.settings import (
+    BACKUP_DIR_ENV,
+    BACKUP_KEEP_ENV,
     DATA_DIR_ENV,
     DATABASE_URL_ENV,
     OUTBOX_DIR_ENV,
@@ -30,9 +40,10 @@ defs = dg.Definitions(
         *dg.load_assets_from_modules([ingest], group_name="ingest"),
         *dg.load_assets_from_modules([aggregates], group_name="kpis"),
         *dg.load_assets_from_modules([reports], group_name="reports"),
+        *dg.load_assets_from_modules([backup], group_name="maintenance"),
     ],
     asset_checks=dg.load_asset_checks_from_modules([ingest]),
-    jobs=[ingest_job, faturamento_job, kpi_job, relatorio_job, deliver_reports_job],
+    jobs=[ingest_job, faturamento_job, kpi_job, relatorio_job, deliver_reports_job, backup_job],
     schedules=[daily_load_schedule, monthly_report_schedule],
     sensors=[export_file_sensor, faturamento_months_sensor, report_delivery_sensor],
     resources={
@@ -46,6 +57,10 @@ defs = dg.Definitions(
             starttls=os.environ.get(SMTP_STARTTLS_ENV, "true").lower() not in ("0", "false", "no", "off"),
             sender=env_or_default(SMTP_SENDER_ENV, "synapse@localhost"),
             outbox_dir=env_or_default(OUTBOX_DIR_ENV, str(state_dir() / "outbox")),
+        ),
+        "backup_settings": BackupSettings(
+            directory=env_or_default(BACKUP_DIR_ENV, str(state_dir() / "backups")),
+            keep=int(os.environ.get(BACKUP_KEEP_ENV) or 7),
         ),
         "io_manager": dg.FilesystemIOManager(base_dir=str(state_dir() / "storage")),
     },

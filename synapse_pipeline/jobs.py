@@ -29,6 +29,12 @@ relatorio_job = dg.define_asset_job(
     description="Render and store one month's report.",
 )
 
+backup_job = dg.define_asset_job(
+    "backup_job",
+    selection=dg.AssetSelection.assets("backup"),
+    description="Back up the warehouse (pg_dump custom format, or SQLite's online backup) and prune old backups.",
+)
+
 
 class DeliveryConfig(dg.Config):
     """Which stored report to deliver."""

@@ -19,6 +19,7 @@ def test_definitions_load_with_assets_jobs_and_checks() -> None:
         "grupo_produto",
         *(kpi.name for kpi in KPIS),
         "relatorio_mensal",
+        "backup",
     }
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest_job", "faturamento_job"}
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}

@@ -1,0 +1,57 @@
+"""The warehouse backup: a restorable copy of every table, taken once the loads, KPI tables and reports are done."""
+
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from synapse_pipeline.assets.aggregates import GRUPO_PRODUTO
+from synapse_pipeline.kpis import KPIS
+from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.warehouse.backup import BackupError, backup_with_checksums, backups, kind_of
+
+KPI_TABLES = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))
+PATH_KEY = "path"
+SIZE_KEY = "size_bytes"
+KIND_KEY = "kind"
+TABLES_KEY = "tables"
+ROWS_KEY = "rows"
+KEPT_KEY = "backups_kept"
+WAREHOUSE_KEY = "warehouse"
+SECONDS_KEY = "duration_seconds"
+
+
+class BackupSettings(dg.ConfigurableResource):
+    """Where the warehouse backups are written and how many of each kind are kept (the newest ones)."""
+
+    directory: str
+    keep: int = 7
+
+
+@dg.asset(deps=["clientes", "estoque", "faturamento", *KPI_TABLES, "relatorio_mensal"])
+def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.MaterializeResult:
+    """A restorable copy of the whole warehouse (`synapse restore FILE`): pg_dump custom format or an SQLite file.
+
+    Its metadata lists the rows and checksum of every table it holds, to compare with `synapse summary` after a restore.
+    """
+    directory = Path(backup_settings.directory)
+    started = time.perf_counter()
+    try:
+        path, checksums = backup_with_checksums(warehouse.url, directory, backup_settings.keep, KPI_TABLES)
+    except BackupError as error:
+        raise dg.Failure(description=str(error)) from error
+    seconds = time.perf_counter() - started
+    table = "\n".join(f"| {name} | {rows:,} | `{sha[:16]}` |" for name, (rows, sha) in checksums.items())
+    kept = [p.name for p in reversed(backups(directory, path.suffix))]
+    return dg.MaterializeResult(
+        metadata={
+            PATH_KEY: dg.MetadataValue.path(str(path)),
+            SIZE_KEY: path.stat().st_size,
+            KIND_KEY: kind_of(path),
+            TABLES_KEY: dg.MetadataValue.md(f"| table | rows | sha256 |\n|---|---:|---|\n{table}"),
+            ROWS_KEY: sum(rows for rows, _ in checksums.values()),
+            KEPT_KEY: dg.MetadataValue.json(kept),
+            WAREHOUSE_KEY: warehouse.display_url,
+            SECONDS_KEY: round(seconds, 3),
+        }
+    )
