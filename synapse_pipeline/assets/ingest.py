@@ -31,6 +31,8 @@ from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 
 PREVIEW_ROWS = 10
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+# A load that loses its connection rolled back whole: trying again is safe.
+LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _raw_metadata(report: ExportReport) -> dict[str, object]:
@@ -99,7 +101,7 @@ def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue
     return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "(no rows)")
 
 
-@dg.asset(backfill_policy=SINGLE_RUN, kinds={"sql"})
+@dg.asset(backfill_policy=SINGLE_RUN, kinds={"sql"}, retry_policy=LOAD_RETRY)
 def clientes(
     warehouse: Warehouse, estoque_raw: ValidatedExport, faturamento_raw: ValidatedExport
 ) -> dg.MaterializeResult:
@@ -122,15 +124,15 @@ def clientes(
 
 
 def _load_failed(reader: ExportReader) -> dg.Failure:
-    return dg.Failure(description=f"load rolled back: {reader.report.error_message()}")
+    return dg.Failure(description=f"load rolled back: {reader.report.error_message()}", allow_retries=False)
 
 
 def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
     """The validated file again, as long as it is still the file that was validated."""
     try:
         return validated.open(kind)
-    except ExportError as error:
-        raise dg.Failure(description=str(error)) from error
+    except ExportError as error:  # bad data: trying again cannot help
+        raise dg.Failure(description=str(error), allow_retries=False) from error
 
 
 @dg.asset(
@@ -138,6 +140,7 @@ def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
     metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
+    retry_policy=LOAD_RETRY,
 )
 def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.MaterializeResult:
     """Inventory lines in the warehouse; a load replaces its snapshot date, older snapshots accumulate."""
@@ -168,6 +171,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
+    retry_policy=LOAD_RETRY,
 )
 def faturamento(
     context: dg.AssetExecutionContext, warehouse: Warehouse, faturamento_raw: ValidatedExport

@@ -19,6 +19,7 @@ from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento, Re
 
 CLIENT_NAME = re.compile(r"^Cliente (\d+)$")
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
+FATURAMENTO_LOCK = 7_301  # advisory-lock namespace of the faturamento months
 
 
 def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
@@ -45,8 +46,22 @@ def replace_estoque(conn: Connection, snapshot_dates: Iterable[datetime], chunks
     return sum(copy_frame(conn, Estoque.__table__, chunk) for chunk in chunks)
 
 
+def lock_months(conn: Connection, start: datetime, end: datetime) -> None:
+    """Hold a transaction-scoped advisory lock on each month of [start, end) (PostgreSQL).
+
+    Two runs replacing the same month would otherwise both delete nothing the other can see, then both insert:
+    the second now waits for the first to commit, then replaces its rows. SQLite serialises writers anyway.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    first, last = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
+    for month in range(first, last):
+        conn.execute(select(func.pg_advisory_xact_lock(FATURAMENTO_LOCK, month)))
+
+
 def replace_faturamento(conn: Connection, start: datetime, end: datetime, chunks: Iterable[pd.DataFrame]) -> int:
     """Replace every billing line dated in [start, end) with the file's lines of that window."""
+    lock_months(conn, start, end)
     conn.execute(delete(Faturamento).where(Faturamento.data >= start, Faturamento.data < end))
     written = 0
     for chunk in chunks:

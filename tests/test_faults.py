@@ -1,0 +1,102 @@
+"""Faults during a load: a killed connection rolls back and the retry succeeds; concurrent loads never duplicate.
+
+Dagster runs here in the main thread or in subprocesses, never in test threads (Python's logging locks and
+Dagster's log handlers can deadlock across threads); the helper thread only talks to PostgreSQL.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import make_url
+
+from synapse_pipeline.settings import PROJECT_ROOT
+from tests.support import Pipeline
+
+MARCH = "SELECT count(*) FROM faturamento WHERE data >= '2024-03-01' AND data < '2024-04-01'"
+WAITING_COPY = "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'COPY%faturamento%' AND wait_event_type = 'Lock'"
+
+
+WAITING_LOADS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _kill_the_load(url: str, blocking: threading.Event, killed: list[int]) -> None:
+    """Block the load's foreign-key checks, terminate its backend once it waits there, then let go."""
+    with psycopg.connect(_libpq(url)) as blocker:
+        # The load has deleted March and copied its rows; its FK checks wait on these row locks.
+        blocker.execute("SELECT * FROM clientes FOR UPDATE")
+        blocking.set()
+        deadline = time.monotonic() + 60
+        with psycopg.connect(_libpq(url), autocommit=True) as watcher:
+            while not killed and time.monotonic() < deadline:
+                victim = watcher.execute(WAITING_COPY).fetchone()
+                if victim:
+                    watcher.execute("SELECT pg_terminate_backend(%s)", victim)
+                    killed.append(victim[0])
+                time.sleep(0.1)
+        blocker.rollback()
+
+
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+def test_connection_killed_mid_load_rolls_back_and_the_retry_succeeds(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+    before = pipeline.checksums()
+    blocking, killed = threading.Event(), []
+    killer = threading.Thread(target=_kill_the_load, args=(pipeline.warehouse_url, blocking, killed))
+    killer.start()
+    assert blocking.wait(timeout=30)
+
+    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
+    killer.join(timeout=60)
+
+    assert killed, "the load never reached its COPY"
+    assert result.success
+    assert any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    assert pipeline.checksums() == before
+
+
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+def test_two_loads_of_the_same_month_at_once_never_duplicate(pipeline: Pipeline, tmp_path: Path) -> None:
+    pipeline.storage = tmp_path / "state" / "storage"  # where the subprocess runs read faturamento_raw
+    pipeline.load_all()
+    march = pipeline.scalar(MARCH)
+    before = pipeline.checksums()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(pipeline.instance.root_directory),
+        "SYNAPSE_DATABASE_URL": pipeline.warehouse_url,
+        "SYNAPSE_DATA_DIR": str(pipeline.data_dir),
+        "SYNAPSE_STATE_DIR": str(tmp_path / "state"),
+    }
+    command = [
+        str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "synapse_pipeline.definitions",
+        "--select", "faturamento", "--partition", "2024-03-01",
+    ]  # fmt: skip
+
+    with psycopg.connect(_libpq(pipeline.warehouse_url)) as blocker:
+        # Hold the first load inside its transaction (at its COPY's foreign-key checks) until the second one is
+        # waiting too: the two runs are then truly at the same month at the same time.
+        blocker.execute("SELECT * FROM clientes FOR UPDATE")
+        runs = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
+        deadline = time.monotonic() + 120
+        with psycopg.connect(_libpq(pipeline.warehouse_url), autocommit=True) as watcher:
+            while watcher.execute(WAITING_LOADS).fetchone()[0] < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert watcher.execute(WAITING_LOADS).fetchone()[0] == 2, "the two loads never overlapped"
+        blocker.rollback()
+
+    assert [run.wait(timeout=180) for run in runs] == [0, 0]
+    assert pipeline.scalar(MARCH) == march
+    assert pipeline.checksums() == before
