@@ -65,6 +65,20 @@ CREATE TABLE IF NOT EXISTS faturamento (
     "SKU" VARCHAR(50) NOT NULL
 );
 
+-- The spec's planned audit log: who changed what and when. Never a password or a hash.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id SERIAL PRIMARY KEY,
+    user_id INTEGER NULL REFERENCES "user"(id),  -- the acting Synapse user, when there is one
+    actor VARCHAR(200) NOT NULL,                 -- who acted: the OS login at the CLI, or the Dagster run
+    action VARCHAR(50) NOT NULL,                 -- CREATE, UPDATE, DELIVER
+    table_name VARCHAR(50) NOT NULL,
+    record_id VARCHAR(50) NOT NULL,
+    old_values JSON NULL,
+    new_values JSON NULL,
+    timestamp TIMESTAMP NOT NULL DEFAULT NOW(),
+    ip_address VARCHAR(45) NULL
+);
+
 -- The spec's recommended indexes.
 CREATE INDEX IF NOT EXISTS idx_user_email ON "user"(email);
 CREATE INDEX IF NOT EXISTS idx_user_active ON "user"(is_active) WHERE is_active = true;
@@ -74,3 +88,4 @@ CREATE INDEX IF NOT EXISTS idx_estoque_data ON estoque(data);
 CREATE INDEX IF NOT EXISTS idx_estoque_cliente ON estoque(cod_cliente);
 CREATE INDEX IF NOT EXISTS idx_faturamento_data ON faturamento(data);
 CREATE INDEX IF NOT EXISTS idx_faturamento_cliente ON faturamento(cod_cliente);
+CREATE INDEX IF NOT EXISTS idx_audit_log_table_record ON audit_log(table_name, record_id);

@@ -14,6 +14,7 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from synapse_pipeline import audit
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
@@ -74,8 +75,8 @@ def build_email(
     return message
 
 
-def deliver_report(engine: Engine, mailer: Mailer, name: str) -> DeliveryOutcome:
-    """Send report `name` to every active user with `receive_email` who has not received it yet."""
+def deliver_report(engine: Engine, mailer: Mailer, name: str, actor: str) -> DeliveryOutcome:
+    """Send report `name` to every active user with `receive_email` who has not received it yet (audited)."""
     month = report_month(name)
     with engine.connect() as conn:
         stored = conn.execute(select(Report.id, Report.content).where(Report.name == name)).one_or_none()
@@ -97,7 +98,15 @@ def deliver_report(engine: Engine, mailer: Mailer, name: str) -> DeliveryOutcome
             with engine.begin() as conn:
                 conn.execute(DeliveredTo.__table__.insert().values(report_id=report_id, user_id=user.id))
                 message = build_email(figures, rendered, stored_html, mailer.sender, user)
-                mailer.send(message, f"{name}--{user.id}")
+                where = mailer.send(message, f"{name}--{user.id}")
+                audit.record(
+                    conn,
+                    actor=actor,
+                    action=audit.DELIVER,
+                    table="delivered_to",
+                    record_id=f"{report_id}:{user.id}",
+                    new={"report": name, "email": user.email, "via": "outbox" if mailer.uses_outbox else where},
+                )
         except IntegrityError:
             outcome.already_delivered.append(user.email)  # another run delivered it meanwhile
         except (OSError, ValueError) as error:  # smtplib errors are OSErrors

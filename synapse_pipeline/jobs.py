@@ -46,7 +46,7 @@ class DeliveryConfig(dg.Config):
 def deliver_reports(
     context: dg.OpExecutionContext, config: DeliveryConfig, warehouse: Warehouse, mailer: Mailer
 ) -> None:
-    outcome = deliver_report(warehouse.engine, mailer, config.report_name)
+    outcome = deliver_report(warehouse.engine, mailer, config.report_name, actor=f"dagster:run {context.run_id}")
     context.log.info(
         f"{outcome.report}: sent to {len(outcome.sent)}, already delivered to {len(outcome.already_delivered)}, "
         f"pending {len(outcome.failed)} ({'outbox' if mailer.uses_outbox else 'smtp'})"

@@ -14,6 +14,7 @@ import bcrypt
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from synapse_pipeline import audit
 from synapse_pipeline.warehouse.database import is_postgres
 from synapse_pipeline.warehouse.models import User
 
@@ -21,6 +22,7 @@ BCRYPT_ROUNDS = 12
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; bcrypt 5 raises on longer input, older versions truncate
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
+AUDITED_FIELDS = ("username", "email", "is_admin", "is_active", "receive_email")
 
 # One `@`; a local part without spaces or quotes; a domain of two or more dot-separated labels of letters
 # (accents allowed), digits and hyphens. `parseaddr` separately rejects display names, comments and lists.
@@ -138,8 +140,9 @@ def add_user(
     password: str,
     is_admin: bool = False,
     receive_email: bool = True,
+    actor: str | None = None,
 ) -> UserView:
-    """A new active user; the email must be valid and not taken in any letter case."""
+    """A new active user; the email must be valid and not taken in any letter case. Audited."""
     name = username.strip()
     if not name:
         raise UserError("the username must not be empty")
@@ -166,7 +169,11 @@ def add_user(
         if existing is None:
             raise
         raise UserError(f"a user with email {address} already exists (id {existing.id})") from error
-    return _by_id(conn, user_id)
+    user = _by_id(conn, user_id)
+    audit.record(
+        conn, actor=actor or audit.cli_actor(), action=audit.CREATE, table="user", record_id=user.id, new=_audited(user)
+    )
+    return user
 
 
 def list_users(conn: Connection) -> list[UserView]:
@@ -180,23 +187,35 @@ def recipients(conn: Connection) -> list[UserView]:
     return [_view(row) for row in conn.execute(query)]
 
 
-def _change(conn: Connection, email: str, **values: object) -> UserView:
+def _audited(user: UserView) -> dict[str, object]:
+    """The fields of a user the audit log shows: never the password or its hash."""
+    return {field: getattr(user, field) for field in AUDITED_FIELDS}
+
+
+def _change(conn: Connection, email: str, actor: str | None, **values: object) -> UserView:
+    """Update a user and audit what changed (a new password only as `password_changed`)."""
     user = find_user(conn, email)
     conn.execute(update(User).where(User.id == user.id).values(**values, last_update=_now()))
-    return _by_id(conn, user.id)
+    changed = _by_id(conn, user.id)
+    before, after = _audited(user), _audited(changed)
+    old = {k: v for k, v in before.items() if after[k] != v}
+    new = {k: after[k] for k in old} | ({"password_changed": True} if "password" in values else {})
+    audit.record(conn, actor=actor or audit.cli_actor(), action=audit.UPDATE, table="user", record_id=user.id,
+                 old=old, new=new)  # fmt: skip
+    return changed
 
 
-def set_active(conn: Connection, email: str, active: bool) -> UserView:
+def set_active(conn: Connection, email: str, active: bool, actor: str | None = None) -> UserView:
     """Activate or deactivate a user; an inactive user receives nothing and keeps the delivery history."""
-    return _change(conn, email, is_active=active)
+    return _change(conn, email, actor, is_active=active)
 
 
-def set_password(conn: Connection, email: str, password: str) -> UserView:
+def set_password(conn: Connection, email: str, password: str, actor: str | None = None) -> UserView:
     """Replace a user's password with the hash of a new one."""
     find_user(conn, email)  # an unknown email is reported before spending time on the hash
-    return _change(conn, email, password=hash_password(password))
+    return _change(conn, email, actor, password=hash_password(password))
 
 
-def set_email_preference(conn: Connection, email: str, receive: bool) -> UserView:
+def set_email_preference(conn: Connection, email: str, receive: bool, actor: str | None = None) -> UserView:
     """Whether the user wants the monthly report by email."""
-    return _change(conn, email, receive_email=receive)
+    return _change(conn, email, actor, receive_email=receive)

@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, MetaData, Table, inspect, select
+from sqlalchemy import JSON, Connection, MetaData, Table, Text, cast, inspect, select
 
 from synapse_pipeline.warehouse.models import Base
 
@@ -18,7 +18,9 @@ def table_checksum(conn: Connection, table: Table) -> tuple[int, str]:
     columns = [c for c in table.columns if c.name != SURROGATE_KEY]
     digest = hashlib.sha256()
     rows = 0
-    result = conn.execution_options(yield_per=10_000).execute(select(*columns).order_by(*columns))
+    # JSON has no ordering in PostgreSQL: such columns sort by their text.
+    order = [cast(c, Text) if isinstance(c.type, JSON) else c for c in columns]
+    result = conn.execution_options(yield_per=10_000).execute(select(*columns).order_by(*order))
     for row in result:
         digest.update(repr(tuple(row)).encode())
         rows += 1

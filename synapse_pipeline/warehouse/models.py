@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
@@ -77,6 +78,24 @@ class DeliveredTo(Base):
 
     report: Mapped[Report] = relationship(back_populates="delivered_to")
     user: Mapped[User] = relationship()
+
+
+class AuditLog(Base):
+    """Who changed what and when: user changes (never a password or hash) and report deliveries."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("idx_audit_log_table_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    table_name: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[str] = mapped_column(String(50))
+    old_values: Mapped[dict | None] = mapped_column(JSON)
+    new_values: Mapped[dict | None] = mapped_column(JSON)
+    timestamp: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    ip_address: Mapped[str | None] = mapped_column(String(45))
 
 
 class Clientes(Base):
