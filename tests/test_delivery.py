@@ -171,3 +171,33 @@ def test_sensor_requests_one_delivery_per_report_version(reported: Pipeline) -> 
         dg.build_sensor_context(instance=reported.instance, cursor=first.cursor)
     )
     assert [r.run_key for r in later.run_requests] == [keys[0]]
+
+
+def test_smtp_server_down_loses_nothing_and_delivers_on_the_next_run(
+    reported: Pipeline, inbox: tuple[Inbox, int]
+) -> None:
+    server, port = inbox
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+    down = _deliver(reported, Mailer(host="127.0.0.1", port=closed_port, starttls=False, timeout_seconds=5))
+
+    assert not down.success
+    assert "3 recipient(s) still pending" in failure_message(down)
+    assert _delivered(reported) == []
+    assert _deliver(reported, Mailer(host="127.0.0.1", port=port, starttls=False)).success
+    assert server.to() == ["ana@example.com", "bruno@example.com", "eva@example.com"]
+
+
+def test_unwritable_outbox_is_a_clear_error_and_nothing_is_recorded(reported: Pipeline, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the outbox should be")
+
+    result = _deliver(reported, Mailer(outbox_dir=str(blocked / "outbox")))
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
+    assert "still pending" in failure.description
+    assert "not-a-directory" in str(failure.metadata["pending"].value)
+    assert _delivered(reported) == []
