@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.settings import SQL_DIR
@@ -50,10 +50,30 @@ def ddl_statements() -> list[str]:
     return statements
 
 
+def _schema_objects() -> list[str]:
+    """Names of every table and index of the models (which mirror sql/)."""
+    tables = Base.metadata.sorted_tables
+    return [t.name for t in tables] + [i.name for t in tables for i in t.indexes if i.name]
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table and index if missing; safe to run before every load."""
+    """Create every table and index if missing; safe to run before every load.
+
+    On PostgreSQL the DDL only runs when something is missing: `CREATE INDEX IF NOT EXISTS` still takes a SHARE
+    lock on its table, which would make every run wait for any load in progress.
+    """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            names = _schema_objects()
+            present = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_class "
+                    "WHERE relname = ANY(:names) AND relnamespace = current_schema()::regnamespace"
+                ),
+                {"names": names},
+            ).scalar_one()
+            if present == len(names):
+                return
             # Serialise concurrent runs creating the schema at once.
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('synapse.schema'))")
             for statement in ddl_statements():
