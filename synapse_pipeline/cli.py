@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,8 +13,10 @@ from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_da
 from synapse_pipeline.warehouse.backup import add_restore_command
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import dagster as dg
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 
 def _generate_data(args: argparse.Namespace) -> int:
@@ -68,10 +71,8 @@ def _deliver(args: argparse.Namespace) -> int:
 
     names = args.names
     if not names:
-        engine = _engine()
-        with engine.connect() as conn:
+        with _connection() as conn:
             names = list(conn.execute(select(Report.name).order_by(Report.name)).scalars())
-        engine.dispose()
     job = defs.resolve_job_def("deliver_reports_job")
     pending = 0
     for name in names:
@@ -83,9 +84,23 @@ def _deliver(args: argparse.Namespace) -> int:
 
 
 def _engine() -> "Engine":
-    from synapse_pipeline.warehouse.database import make_engine
+    """The configured warehouse, its schema brought up to date (idempotent)."""
+    from synapse_pipeline.warehouse.database import create_schema, make_engine
 
-    return make_engine(os.environ.get(DATABASE_URL_ENV) or default_database_url())
+    engine = make_engine(os.environ.get(DATABASE_URL_ENV) or default_database_url())
+    create_schema(engine)
+    return engine
+
+
+@contextmanager
+def _connection() -> "Iterator[Connection]":
+    """A connection to the configured warehouse, its engine disposed afterwards."""
+    engine = _engine()
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def _summary(_args: argparse.Namespace) -> int:
@@ -95,12 +110,10 @@ def _summary(_args: argparse.Namespace) -> int:
     from synapse_pipeline.warehouse.database import masked
     from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 
-    engine = _engine()
-    print(masked(engine.url))
-    with engine.connect() as conn:
+    with _connection() as conn:
+        print(masked(conn.engine.url))
         for table, (rows, checksum) in warehouse_checksums(conn, [GRUPO_PRODUTO, *(k.name for k in KPIS)]).items():
             print(f"{table:<22} {rows:>10,} rows  sha256 {checksum[:16]}")
-    engine.dispose()
     return 0
 
 
@@ -110,12 +123,10 @@ def _reports_list(_args: argparse.Namespace) -> int:
 
     from synapse_pipeline.warehouse.models import Report
 
-    engine = _engine()
-    with engine.connect() as conn:
+    with _connection() as conn:
         query = select(Report.name, Report.created_at, func.length(Report.content)).order_by(Report.name)
         for name, created_at, size in conn.execute(query):
             print(f"{name}  {created_at:%Y-%m-%d %H:%M}  {size:>9,} characters")
-    engine.dispose()
     return 0
 
 
@@ -125,10 +136,8 @@ def _reports_export(args: argparse.Namespace) -> int:
 
     from synapse_pipeline.warehouse.models import Report
 
-    engine = _engine()
-    with engine.connect() as conn:
+    with _connection() as conn:
         content = conn.execute(select(Report.content).where(Report.name == args.name)).scalar()
-    engine.dispose()
     if content is None:
         print(f"no report named {args.name!r} (see: synapse reports list)", file=sys.stderr)
         return 1
