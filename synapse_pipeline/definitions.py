@@ -6,6 +6,7 @@ import dagster as dg
 
 from synapse_pipeline.assets import aggregates, backup, ingest, reports
 from synapse_pipeline.assets.backup import BackupSettings
+from synapse_pipeline.executors import kpi_job_celery
 from synapse_pipeline.jobs import (
     backup_job,
     deliver_reports_job,
@@ -43,7 +44,7 @@ defs = dg.Definitions(
         *dg.load_assets_from_modules([backup], group_name="maintenance"),
     ],
     asset_checks=dg.load_asset_checks_from_modules([ingest]),
-    jobs=[ingest_job, faturamento_job, kpi_job, relatorio_job, deliver_reports_job, backup_job],
+    jobs=[ingest_job, faturamento_job, kpi_job, kpi_job_celery, relatorio_job, deliver_reports_job, backup_job],
     schedules=[daily_load_schedule, monthly_report_schedule],
     sensors=[export_file_sensor, faturamento_months_sensor, report_delivery_sensor],
     resources={

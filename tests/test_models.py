@@ -1,7 +1,10 @@
 """The SQLAlchemy models and `sql/` describe the same schema, and creating it is idempotent."""
 
+import multiprocessing
+import threading
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect
@@ -109,3 +112,22 @@ def test_foreign_keys_hold(warehouse_url: str) -> None:
             ],
         )
     engine.dispose()
+
+
+def _create(url: str, start: "threading.Barrier") -> list[str]:
+    engine = make_engine(url)
+    start.wait()
+    create_schema(engine)
+    engine.dispose()
+    return sorted(inspect(make_engine(url)).get_table_names())
+
+
+def test_processes_creating_a_fresh_sqlite_schema_at_once_all_succeed(tmp_path: Path) -> None:
+    """Parallel steps (multiprocess or Celery executors) each set up the warehouse on a fresh file."""
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'fresh-{attempt}.db'}"
+        with context.Manager() as manager, context.Pool(4) as pool:
+            start = manager.Barrier(4)
+            results = pool.starmap(_create, [(url, start)] * 4)
+        assert all(tables == sorted(Base.metadata.tables) for tables in results)

@@ -1,5 +1,8 @@
 """Engines and schema creation for both warehouses: PostgreSQL from `sql/`, SQLite from the models."""
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
@@ -62,24 +65,40 @@ def create_schema(engine: Engine) -> None:
     On PostgreSQL the DDL only runs when something is missing: `CREATE INDEX IF NOT EXISTS` still takes a SHARE
     lock on its table, which would make every run wait for any load in progress.
     """
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = _schema_objects()
-            present = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_class "
-                    "WHERE relname = ANY(:names) AND relnamespace = current_schema()::regnamespace"
-                ),
-                {"names": names},
-            ).scalar_one()
-            if present == len(names):
-                return
-            # Serialise concurrent runs creating the schema at once.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('synapse.schema'))")
-            for statement in ddl_statements():
-                conn.exec_driver_sql(statement)
-        else:
+    if engine.dialect.name != "postgresql":
+        with _sqlite_schema_lock(engine), engine.begin() as conn:
             Base.metadata.create_all(conn)
+        return
+    with engine.begin() as conn:
+        names = _schema_objects()
+        present = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_class "
+                "WHERE relname = ANY(:names) AND relnamespace = current_schema()::regnamespace"
+            ),
+            {"names": names},
+        ).scalar_one()
+        if present == len(names):
+            return
+        # Serialise concurrent runs creating the schema at once.
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('synapse.schema'))")
+        for statement in ddl_statements():
+            conn.exec_driver_sql(statement)
+
+
+@contextmanager
+def _sqlite_schema_lock(engine: Engine) -> Iterator[None]:
+    """Serialise schema creation across processes: SQLite's create_all checks, then creates (a race)."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.schema-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def is_postgres(conn: Connection) -> bool:
