@@ -29,6 +29,10 @@ READ, CLEAN, VALIDATE, LOAD = "read", "clean", "validate", "load"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+QUOTE = '"'
+# A field wholly enclosed in double quotes (standard CSV quoting, `""` for a quote inside): what pandas and COPY
+# read, and the only way a value can hold a '|'. Any other '"' in a line is a stray quote.
+QUOTED_FIELD = re.compile(r'(?:^|(?<=\|))"(?:[^"]|"")*"(?=\||$)')
 
 
 @dataclass(frozen=True)
@@ -94,15 +98,26 @@ class FileProfile:
     data_lines: int
     encoding: str
     line_ending: str
+    has_quotes: bool = False
 
     @property
     def has_bom(self) -> bool:
         return self.encoding == "utf-8-sig"
 
 
-def _line_of(offset: int, path: Path) -> int:
+def _position_of(offset: int, path: Path) -> str:
+    """`line N, column C` of a byte offset (the column read off the header; none on the header line itself)."""
     with path.open("rb") as f:
-        return f.read(offset).count(b"\n") + 1
+        before = f.read(offset)
+    line = before.count(b"\n") + 1
+    if line == 1:
+        return "line 1"
+    header = before[: before.index(b"\n")].rstrip(b"\r").split(DELIMITER.encode())
+    field_number = before[before.rindex(b"\n") + 1 :].count(DELIMITER.encode())
+    if field_number >= len(header):
+        return f"line {line}"
+    column = header[field_number].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    return f"line {line}, column {column}"
 
 
 def profile_file(path: Path) -> FileProfile:
@@ -114,8 +129,9 @@ def profile_file(path: Path) -> FileProfile:
     first = b""
     last = b""
     utf8_error_at: int | None = None
+    nul_at: int | None = None
     cp1252_ok = True
-    has_multibyte = False
+    has_multibyte = has_quotes = False
     with path.open("rb") as f:
         while block := f.read(BLOCK_BYTES):
             digest.update(block)
@@ -130,6 +146,9 @@ def profile_file(path: Path) -> FileProfile:
                     utf8_error_at = size + error.start
             if not has_multibyte:
                 has_multibyte = UTF8_MULTIBYTE.search(block) is not None
+            if nul_at is None and (at := block.find(b"\0")) >= 0:
+                nul_at = size + at
+            has_quotes = has_quotes or QUOTE.encode() in block
             if cp1252_ok:
                 try:
                     cp1252.decode(block)
@@ -139,6 +158,11 @@ def profile_file(path: Path) -> FileProfile:
             last = block[-1:]
     if size == 0:
         raise ExportError(f"{path.name}: empty file (no header line)")
+    if nul_at is not None:  # UTF-16, or a copy cut short and padded with zeros: no text export holds one
+        raise ExportError(
+            f"{path.name}, {_position_of(nul_at, path)}: NUL byte (0x00), not text "
+            "(a UTF-16 file, or a copy cut short); the exports are UTF-8 or Latin-1 text"
+        )
     if utf8_error_at is None:
         try:
             utf8.decode(b"", final=True)
@@ -148,7 +172,7 @@ def profile_file(path: Path) -> FileProfile:
         encoding = "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
     elif has_multibyte:
         raise ExportError(
-            f"{path.name}, line {_line_of(utf8_error_at, path)}: mixed encodings "
+            f"{path.name}, {_position_of(utf8_error_at, path)}: mixed encodings "
             "(UTF-8 elsewhere in the file, but these bytes are not UTF-8)"
         )
     else:
@@ -161,6 +185,7 @@ def profile_file(path: Path) -> FileProfile:
         data_lines=lines - 1,
         encoding=encoding,
         line_ending="CRLF" if crlf and crlf == newlines else ("mixed" if crlf else "LF"),
+        has_quotes=has_quotes,
     )
 
 
@@ -218,6 +243,8 @@ def read_header(profile: FileProfile, kind: ExportKind) -> list[str]:
     with profile.path.open(encoding=profile.encoding, newline="") as f:
         line = f.readline().rstrip("\r\n")
     name = profile.path.name
+    if not line.strip():
+        raise ExportError(f"{name}, line 1: no header (the first line is blank)")
     if DELIMITER not in line:
         found = next((d for d in (";", ",", "\t") if d in line), None)
         if found:
@@ -241,6 +268,30 @@ def read_header(profile: FileProfile, kind: ExportKind) -> list[str]:
     return [expected[h] for h in header]
 
 
+def check_quotes(profile: FileProfile, header: list[str]) -> None:
+    """Refuse a '"' that does not enclose a whole field, the first line that has one named.
+
+    The exports are unquoted; a field wholly in double quotes is read as standard CSV (so a value may hold a
+    '|'), but a quote elsewhere (`AB"C`, `"AB"C`, or a quoted field never closed on its line) is not something
+    the ERP writes, and pandas would silently keep or drop it. Only files that hold a '"' are scanned.
+    """
+    with profile.path.open(encoding=profile.encoding, newline="") as f:
+        for number, line in enumerate(f, start=1):
+            if QUOTE not in line:
+                continue
+            unquoted = QUOTED_FIELD.sub("", line.rstrip("\r\n"))
+            at = unquoted.find(QUOTE)
+            if at < 0:
+                continue
+            field_number = unquoted.count(DELIMITER, 0, at)
+            where = f"line {number}, column {header[field_number]}" if field_number < len(header) else f"line {number}"
+            value = unquoted[unquoted.rfind(DELIMITER, 0, at) + 1 :].split(DELIMITER, 1)[0]
+            raise ExportError(
+                f"{profile.path.name}, {where}: stray '\"' (value {value[:200]!r}); the exports are unquoted, "
+                "a '\"' may only enclose a whole field"
+            )
+
+
 class ExportReader:
     """Streams an export as cleaned, validated, typed chunks while filling an `ExportReport`."""
 
@@ -249,6 +300,8 @@ class ExportReader:
         self.chunk_rows = chunk_rows
         self.profile = profile_file(path)
         self.header = read_header(self.profile, kind)
+        if self.profile.has_quotes:
+            check_quotes(self.profile, self.header)
         self.report = ExportReport(kind=kind.name, profile=self.profile)
         self._cleaner = Cleaner()
         self._hashes: list[np.ndarray] = []

@@ -5,6 +5,7 @@ declared once. The Dagster column schema shown in the UI is derived from these m
 """
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
@@ -17,6 +18,7 @@ UFS: tuple[str, ...] = (
     "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
 )  # fmt: skip
 EARLIEST_DATE = pd.Timestamp("2000-01-01")
+INTEGER_MAX = 2**31 - 1  # the DDL's INTEGER
 
 
 def _varchar(model: type[Base], column: str) -> dict[str, int]:
@@ -48,7 +50,9 @@ class EstoqueExport(_Export):
     """`estoque*.csv`: one inventory snapshot, a line per lot in stock."""
 
     data: Series[pandas_engine.DateTime] = _date_field("Snapshot date of the inventory")
-    cod_cliente: Series[pd.Int64Dtype] = pa.Field(gt=0, description="Client code (clientes.cod_cliente)")
+    cod_cliente: Series[pd.Int64Dtype] = pa.Field(
+        gt=0, le=INTEGER_MAX, description="Client code (clientes.cod_cliente)"
+    )
     es_centro: Series[str] = pa.Field(str_length=_varchar(Estoque, "es_centro"), description="Storage centre")
     tipo_material: Series[str] = pa.Field(
         str_length=_varchar(Estoque, "tipo_material"), description="Materia Prima or Produto Acabado"
@@ -58,7 +62,9 @@ class EstoqueExport(_Export):
         str_length=_varchar(Estoque, "cod_produto"), description="Internal product code"
     )
     lote: Series[str] = pa.Field(str_length=_varchar(Estoque, "lote"), description="Production lot")
-    dias_em_estoque: Series[pd.Int64Dtype] = pa.Field(ge=0, description="Days the lot has been in stock")
+    dias_em_estoque: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, le=INTEGER_MAX, description="Days the lot has been in stock"
+    )
     produto: Series[str] = pa.Field(
         str_length=_varchar(Estoque, "produto"), description="Product form (Rolo, Chapa, Bobina, Tira)"
     )
@@ -68,12 +74,18 @@ class EstoqueExport(_Export):
     es_totalestoque: Series[float] = pa.Field(ge=0, description="Stock in tonnes")
     SKU: Series[str] = pa.Field(str_length=_varchar(Estoque, "SKU"), description="Stock keeping unit")
 
+    @pa.check("es_totalestoque", name="finite", error="a finite number")
+    def _finite(cls, tonnes: Series[float]) -> Series[bool]:
+        return pd.Series(np.isfinite(tonnes), index=tonnes.index)
+
 
 class FaturamentoExport(_Export):
     """`faturamento*.csv`: billing lines; negative weights are returns, zero weights are valid lines."""
 
     data: Series[pandas_engine.DateTime] = _date_field("Billing date")
-    cod_cliente: Series[pd.Int64Dtype] = pa.Field(gt=0, description="Client code (clientes.cod_cliente)")
+    cod_cliente: Series[pd.Int64Dtype] = pa.Field(
+        gt=0, le=INTEGER_MAX, description="Client code (clientes.cod_cliente)"
+    )
     lote: Series[str] = pa.Field(str_length=_varchar(Faturamento, "lote"), description="Production lot")
     origem: Series[str] = pa.Field(str_length=_varchar(Faturamento, "origem"), description="Origin code")
     zs_gr_mercad: Series[str] = pa.Field(
@@ -91,6 +103,10 @@ class FaturamentoExport(_Export):
     zs_peso_liquido: Series[float] = pa.Field(description="Net tonnes; negative for returns")
     giro_sku_cliente: Series[float] = pa.Field(description="Turnover per (SKU, client), computed upstream")
     SKU: Series[str] = pa.Field(str_length=_varchar(Faturamento, "SKU"), description="Stock keeping unit")
+
+    @pa.check("zs_peso_liquido", "giro_sku_cliente", name="finite", error="a finite number")
+    def _finite(cls, values: Series[float]) -> Series[bool]:
+        return pd.Series(np.isfinite(values), index=values.index)
 
 
 def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:

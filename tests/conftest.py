@@ -79,3 +79,33 @@ def data_dir(sample_dir: Path, tmp_path: Path) -> Path:
 def pipeline(warehouse_url: str, data_dir: Path, tmp_path: Path) -> Iterator[Pipeline]:
     with dg.instance_for_test() as instance:
         yield Pipeline(warehouse_url, data_dir, tmp_path / "storage", instance)
+
+
+@pytest.fixture(scope="module")
+def loaded(
+    pg_database: URL, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Pipeline, dict[str, tuple[int, str]]]]:
+    """Per test module: a PostgreSQL warehouse holding the sample, and its checksums, for tests of refused input."""
+    engine = make_engine(pg_database)
+    create_schema(engine)
+    empty_tables(engine)
+    engine.dispose()
+    root = tmp_path_factory.mktemp("loaded")
+    shutil.copytree(sample_dir, root / "data")
+    with dg.instance_for_test() as instance:
+        pipeline = Pipeline(pg_database.render_as_string(hide_password=False), root / "data", root / "io", instance)
+        pipeline.load_all()
+        yield pipeline, pipeline.checksums()
+
+
+@pytest.fixture
+def bad(loaded: tuple[Pipeline, dict[str, tuple[int, str]]], sample_dir: Path, tmp_path: Path) -> Iterator[Pipeline]:
+    """The loaded pipeline reading a private copy of the sample that the test breaks; the warehouse must not change."""
+    pipeline, before = loaded
+    data = tmp_path / "data"
+    shutil.copytree(sample_dir, data)
+    original = pipeline.data_dir
+    pipeline.data_dir = data
+    yield pipeline
+    pipeline.data_dir = original
+    assert pipeline.checksums() == before, "a failed load changed the warehouse"

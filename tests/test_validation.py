@@ -1,50 +1,17 @@
 """Every blocking rule stops the load with a precise error and leaves the warehouse exactly as it was."""
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy.engine import URL
 
 from synapse_pipeline.checks import FAILURE_COUNTS_KEY, FAILURES_KEY, SCHEMA_CHECK
-from synapse_pipeline.warehouse.database import create_schema, make_engine
-from tests.support import Pipeline, empty_tables, failure_message
+from tests.support import Pipeline, failure_message
 
 ESTOQUE = "estoque 1.csv"
 FATURAMENTO = "faturamento 1.csv"
 LINE = 7  # the header is line 1
-
-
-@pytest.fixture(scope="module")
-def loaded(
-    pg_database: URL, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Pipeline, dict[str, tuple[int, str]]]]:
-    """A PostgreSQL warehouse holding the sample, and its checksums; every test must leave them unchanged."""
-    engine = make_engine(pg_database)
-    create_schema(engine)
-    empty_tables(engine)
-    engine.dispose()
-    root = tmp_path_factory.mktemp("validation")
-    shutil.copytree(sample_dir, root / "data")
-    with dg.instance_for_test() as instance:
-        pipeline = Pipeline(pg_database.render_as_string(hide_password=False), root / "data", root / "io", instance)
-        pipeline.load_all()
-        yield pipeline, pipeline.checksums()
-
-
-@pytest.fixture
-def bad(loaded: tuple[Pipeline, dict[str, tuple[int, str]]], sample_dir: Path, tmp_path: Path) -> Iterator[Pipeline]:
-    """The loaded pipeline reading a private copy of the sample that the test breaks."""
-    pipeline, before = loaded
-    data = tmp_path / "data"
-    shutil.copytree(sample_dir, data)
-    original = pipeline.data_dir
-    pipeline.data_dir = data
-    yield pipeline
-    pipeline.data_dir = original
-    assert pipeline.checksums() == before, "a failed load changed the warehouse"
 
 
 def _set_value(path: Path, line: int, column: str, value: str) -> str:

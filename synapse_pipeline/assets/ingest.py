@@ -1,11 +1,13 @@
 """The ERP exports as assets: validated raw files, then the client master and the two fact tables."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import DBAPIError
 
 from synapse_pipeline.checks import (
     export_check_specs,
@@ -31,8 +33,19 @@ from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 
 PREVIEW_ROWS = 10
 SINGLE_RUN = dg.BackfillPolicy.single_run()
-# A load that loses its connection rolled back whole: trying again is safe.
+# A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@contextmanager
+def _retry_lost_connections() -> Iterator[None]:
+    """Let only a lost connection reach the RetryPolicy; any other database error fails at once, rolled back."""
+    try:
+        yield
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise
+        raise dg.Failure(description=f"load rolled back: {error.orig}", allow_retries=False) from error
 
 
 def _raw_metadata(report: ExportReport) -> dict[str, object]:
@@ -107,7 +120,7 @@ def clientes(
 ) -> dg.MaterializeResult:
     """Client master: every `cod_cliente` of both exports, `Cliente N` in code order; names never change."""
     codes = estoque_raw.client_codes | faturamento_raw.client_codes
-    with warehouse.engine.begin() as conn:
+    with _retry_lost_connections(), warehouse.engine.begin() as conn:
         added = add_clientes(conn, codes)
         total = row_count(conn, Clientes.__table__)
         preview = _preview(conn, Clientes.__table__)
@@ -146,7 +159,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
     """Inventory lines in the warehouse; a load replaces its snapshot date, older snapshots accumulate."""
     reader = _reopen(estoque_raw, ESTOQUE)
     snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
-    with warehouse.engine.begin() as conn:
+    with _retry_lost_connections(), warehouse.engine.begin() as conn:
         written = replace_estoque(conn, snapshots, reader.chunks())
         if not reader.report.valid:
             raise _load_failed(reader)
@@ -181,7 +194,7 @@ def faturamento(
     start: datetime = window.start.replace(tzinfo=None)
     end: datetime = window.end.replace(tzinfo=None)
     reader = _reopen(faturamento_raw, FATURAMENTO)
-    with warehouse.engine.begin() as conn:
+    with _retry_lost_connections(), warehouse.engine.begin() as conn:
         written = replace_faturamento(conn, start, end, reader.chunks())
         if not reader.report.valid:
             raise _load_failed(reader)
