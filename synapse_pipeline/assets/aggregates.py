@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, select, text
 
-from synapse_pipeline.assets.ingest import PREVIEW_ROWS
+from synapse_pipeline import markdown
 from synapse_pipeline.kpis import KPIS, Kpi, group_names
 from synapse_pipeline.resources import Warehouse
 from synapse_pipeline.warehouse.dialect import Dialect
@@ -17,8 +17,7 @@ GRUPO_PRODUTO = "grupo_produto"
 
 
 def _preview(conn: Connection, table: str) -> dg.MetadataValue:
-    frame = pd.read_sql_query(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}", conn)
-    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "(no rows)")
+    return markdown.preview(pd.read_sql_query(f"SELECT * FROM {table} LIMIT {markdown.PREVIEW_ROWS}", conn))
 
 
 def _replace_table(conn: Connection, table: str, select_sql: str) -> int:

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
+from synapse_pipeline import markdown
 from synapse_pipeline.checks import (
     export_check_specs,
     schema_check_result,
@@ -31,7 +32,6 @@ from synapse_pipeline.schemas import column_schema
 from synapse_pipeline.warehouse.loaders import add_clientes, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 
-PREVIEW_ROWS = 10
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
@@ -109,9 +109,8 @@ def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult |
 
 
 def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue:
-    query = select(table).where(*where).limit(PREVIEW_ROWS)
-    frame = pd.DataFrame(conn.execute(query).mappings().all())
-    return dg.MetadataValue.md(frame.to_markdown(index=False) if not frame.empty else "(no rows)")
+    query = select(table).where(*where).limit(markdown.PREVIEW_ROWS)
+    return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
 
 @dg.asset(backfill_policy=SINGLE_RUN, kinds={"sql"}, retry_policy=LOAD_RETRY)

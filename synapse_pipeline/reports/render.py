@@ -1,8 +1,6 @@
 """A `MonthlyReport` as one pt-BR HTML document: inline SVG charts for the database, PNG `cid:` images for mail."""
 
-import html
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from synapse_pipeline import markdown
 from synapse_pipeline.reports.model import Headline, MonthlyReport, StockSection
 
 LOCALE = "pt_BR"
@@ -38,7 +37,6 @@ _HEADLINE_FIGURES = (  # label, Headline field, decimals
     ("Linhas", "lines", 0),
     ("Clientes ativos", "active_clients", 0),
 )
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 
 
 @dataclass(frozen=True)
@@ -274,11 +272,6 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
     return RenderedReport(html=document, images=images)
 
 
-def _md(text: str) -> str:
-    """Data as literal markdown text: one line, HTML as entities, markdown punctuation (and `|`) backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
-
-
 def _md_comparison(comparison: _Comparison) -> str:
     return comparison.value if comparison.value == NO_DATA else f"{comparison.value} ({comparison.change})"
 
@@ -300,7 +293,9 @@ def report_markdown(report: MonthlyReport) -> str:
     if report.top_clients:
         lines += ["| # | Cliente | t | Participação |", "| ---: | --- | ---: | ---: |"]
         for rank, client in enumerate(report.top_clients[:5], start=1):
-            lines.append(f"| {rank} | {_md(client.nome)} | {_number(client.net_tonnes)} | {_percent(client.share)} |")
+            lines.append(
+                f"| {rank} | {markdown.escape(client.nome)} | {_number(client.net_tonnes)} | {_percent(client.share)} |"
+            )
     else:
         lines.append("Sem faturamento no mês.")
     return "\n".join(lines) + "\n"

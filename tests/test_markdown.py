@@ -1,0 +1,25 @@
+"""Previews in Dagster's UI escape every value: nothing from the data breaks the table or injects markup."""
+
+import pandas as pd
+
+from synapse_pipeline.markdown import PREVIEW_ROWS, escape, preview
+
+HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "'); DROP TABLE faturamento;--", "**bold** [x](y)"]
+
+
+def test_preview_cells_are_escaped_and_the_table_keeps_its_shape() -> None:
+    frame = pd.DataFrame({"zs_cidade": HOSTILE, "n": range(len(HOSTILE))})
+
+    text = preview(frame).value
+
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(HOSTILE)
+    # Every row has exactly the table's own three unescaped pipes: none comes from the data.
+    assert all(line.replace("\\|", "").count("|") == 3 for line in lines)
+    assert "<script" not in text and "&lt;script&gt;" in text
+    assert escape("a|b") == "a\\|b"
+
+
+def test_preview_shows_a_few_rows_only() -> None:
+    assert len(preview(pd.DataFrame({"x": range(100)})).value.splitlines()) == 2 + PREVIEW_ROWS
+    assert preview(pd.DataFrame()).value == "(no rows)"
