@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -82,6 +83,7 @@ def test_multi_run_backfill_through_the_daemon(
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its code server is a child: stop the whole group
         )
         try:
             subprocess.run(
@@ -96,7 +98,7 @@ def test_multi_run_backfill_through_the_daemon(
                     break
                 time.sleep(2)
         finally:
-            daemon.terminate()
+            os.killpg(daemon.pid, signal.SIGTERM)
             daemon.wait(timeout=60)
         assert sorted((r.tags["dagster/partition"], r.status.value) for r in runs) == [
             ("2024-01-01", "SUCCESS"),
