@@ -43,6 +43,17 @@ def production_home(tmp_path: Path, dagster_pg_url: str, monkeypatch: pytest.Mon
     return home
 
 
+def _kill_processes_mentioning(text: str) -> None:
+    """Stop every process whose command line names `text` (the daemon's code server runs in its own session)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                pass
+
+
 def _count_runs(dagster_pg_url: str) -> int:
     libpq = dagster_pg_url.replace("postgresql+psycopg2://", "postgresql://")
     with psycopg.connect(libpq) as conn:
@@ -83,7 +94,7 @@ def test_multi_run_backfill_through_the_daemon(
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its code server is a child: stop the whole group
+            start_new_session=True,  # stop its whole process group
         )
         try:
             subprocess.run(
@@ -100,6 +111,7 @@ def test_multi_run_backfill_through_the_daemon(
         finally:
             os.killpg(daemon.pid, signal.SIGTERM)
             daemon.wait(timeout=60)
+            _kill_processes_mentioning(str(production_home))  # the code server the daemon started
         assert sorted((r.tags["dagster/partition"], r.status.value) for r in runs) == [
             ("2024-01-01", "SUCCESS"),
             ("2024-02-01", "SUCCESS"),
