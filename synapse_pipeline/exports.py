@@ -26,7 +26,6 @@ BLOCK_BYTES = 1 << 23
 MAX_REPORTED_FAILURES = 50
 DELIMITER = "|"
 READ, CLEAN, VALIDATE, LOAD = "read", "clean", "validate", "load"
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 QUOTE = '"'
@@ -99,10 +98,6 @@ class FileProfile:
     encoding: str
     line_ending: str
     has_quotes: bool = False
-
-    @property
-    def has_bom(self) -> bool:
-        return self.encoding == "utf-8-sig"
 
 
 def _position_of(offset: int, path: Path) -> str:
