@@ -25,7 +25,7 @@ CHUNK_ROWS = 200_000
 BLOCK_BYTES = 1 << 23
 MAX_REPORTED_FAILURES = 50
 DELIMITER = "|"
-READ, CLEAN, VALIDATE, LOAD = "read", "clean", "validate", "load"
+READ, CLEAN, VALIDATE = "read", "clean", "validate"
 DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 QUOTE = '"'
@@ -202,7 +202,7 @@ class ExportReport:
     zero_weights: int = 0
     client_codes: set[int] = field(default_factory=set)
     dates: Counter[pd.Timestamp] = field(default_factory=Counter)
-    stage_seconds: Counter[str] = field(default_factory=Counter)  # read, clean, validate, and the consumer's load
+    stage_seconds: Counter[str] = field(default_factory=Counter)  # read, clean, validate; the loads add their load
 
     @property
     def failure_total(self) -> int:
@@ -325,9 +325,7 @@ class ExportReader:
                 seconds[READ] += time.perf_counter() - started
                 typed = self._process(raw[self.kind.columns])
                 if typed is not None and self.report.valid:
-                    handed_over = time.perf_counter()
                     yield typed
-                    seconds[LOAD] += time.perf_counter() - handed_over
                 started = time.perf_counter()
         except pd.errors.ParserError as error:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))

@@ -29,6 +29,7 @@ from synapse_pipeline.exports import (
 from synapse_pipeline.partitions import monthly_partitions
 from synapse_pipeline.resources import ExportFiles, Warehouse
 from synapse_pipeline.schemas import column_schema
+from synapse_pipeline.streams import read_ahead
 from synapse_pipeline.warehouse.loaders import add_clientes, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 
@@ -159,7 +160,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
     reader = _reopen(estoque_raw, ESTOQUE)
     snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
     with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        written = replace_estoque(conn, snapshots, reader.chunks())
+        written = replace_estoque(conn, snapshots, read_ahead(reader.chunks(), reader.report.stage_seconds))
         if not reader.report.valid:
             raise _load_failed(reader)
         total = row_count(conn, Estoque.__table__)
@@ -194,7 +195,7 @@ def faturamento(
     end: datetime = window.end.replace(tzinfo=None)
     reader = _reopen(faturamento_raw, FATURAMENTO)
     with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        written = replace_faturamento(conn, start, end, reader.chunks())
+        written = replace_faturamento(conn, start, end, read_ahead(reader.chunks(), reader.report.stage_seconds))
         if not reader.report.valid:
             raise _load_failed(reader)
         in_window = (Faturamento.data >= start, Faturamento.data < end)
