@@ -4,6 +4,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 
+def add_months(month: date, months: int) -> date:
+    """The first day of the month `months` after (or before) `month`'s."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 @dataclass(frozen=True)
 class Headline:
     """Billing totals of one month; returns are negative lines, net = gross shipments + returns."""

@@ -14,16 +14,12 @@ from synapse_pipeline.reports.model import (
     ObsolescenceLine,
     RegionSales,
     StockSection,
+    add_months,
 )
 
 TOP_CLIENTS = 10
 COVERAGE_LINES = 15
 TREND_MONTHS = 13
-
-
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _day(value: object) -> date:

@@ -3,7 +3,7 @@
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
 import matplotlib as mpl
@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from synapse_pipeline import markdown
-from synapse_pipeline.reports.model import Headline, MonthlyReport, StockSection
+from synapse_pipeline.reports.model import Headline, MonthlyReport, StockSection, add_months
 
 LOCALE = "pt_BR"
 TEMPLATE = "relatorio_mensal.html.j2"
@@ -100,14 +100,6 @@ def _day(day: date) -> str:
 
 def _month(month: date) -> str:
     return format_date(month, format="MMMM 'de' y", locale=LOCALE)
-
-
-def _previous_month(month: date) -> date:
-    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
-def _year_before(month: date) -> date:
-    return month.replace(year=month.year - 1, day=1)
 
 
 def _compare(current: float, other: Headline | None, field: str, decimals: int) -> _Comparison:
@@ -261,8 +253,8 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
         report=report,
         title=f"Relatório mensal — {_month(report.month)}",
         month=_month(report.month),
-        previous_month=_month(_previous_month(report.month)),
-        year_before_month=_month(_year_before(report.month)),
+        previous_month=_month(add_months(report.month, -1)),
+        year_before_month=_month(add_months(report.month, -12)),
         headline=_headline_rows(report),
         charts=placed,
         regions=sorted(report.regions, key=lambda region: -region.net_tonnes),
@@ -282,7 +274,7 @@ def report_markdown(report: MonthlyReport) -> str:
     lines = [
         f"**Relatório mensal — {month}**",
         "",
-        f"| Indicador | {month} | {_month(_previous_month(report.month))} | {_month(_year_before(report.month))} |",
+        f"| Indicador | {month} | {_month(add_months(report.month, -1))} | {_month(add_months(report.month, -12))} |",
         "| --- | ---: | ---: | ---: |",
     ]
     for row in _headline_rows(report):
