@@ -13,13 +13,9 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.warehouse.database import create_schema, make_engine
-from tests.support import Pipeline, empty_tables
+from tests.support import Pipeline, empty_tables, libpq
 
 PG_ADMIN_URL = os.environ.get("SYNAPSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def _libpq(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +23,7 @@ def pg_server() -> URL:
     """The PostgreSQL server; unreachable is an error, never a skip."""
     url = make_url(PG_ADMIN_URL)
     try:
-        psycopg.connect(_libpq(url), connect_timeout=5).close()
+        psycopg.connect(libpq(url), connect_timeout=5).close()
     except psycopg.OperationalError as error:
         pytest.fail(f"PostgreSQL is required at {url.render_as_string()} (SYNAPSE_TEST_PG_URL): {error}")
     return url
@@ -37,10 +33,10 @@ def pg_server() -> URL:
 def pg_database(pg_server: URL) -> Iterator[URL]:
     """A fresh database for this test session, dropped at the end."""
     name = f"synapse_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+    with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield pg_server.set(database=name)
-    with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+    with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 

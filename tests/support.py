@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.engine import URL
 
 from synapse_pipeline.assets import ingest
 from synapse_pipeline.assets.aggregates import grupo_produto, kpi_assets
@@ -27,6 +28,11 @@ ASSETS = [
 ]
 KPI_TABLES = ["grupo_produto", *(a.key.path[-1] for a in kpi_assets)]
 UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
+
+
+def libpq(url: URL | str) -> str:
+    """A SQLAlchemy PostgreSQL URL as the plain libpq URL psycopg and the command-line tools take."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def empty_tables(engine: Engine) -> None:

@@ -30,13 +30,9 @@ from synapse_pipeline.users import add_user
 from synapse_pipeline.warehouse.backup import BackupError, add_restore_command, backup, backups, restore
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from tests.support import ASSETS, KPI_TABLES, UNPARTITIONED, Pipeline
+from tests.support import ASSETS, KPI_TABLES, UNPARTITIONED, Pipeline, libpq
 
 PASSWORD = "s3cret"
-
-
-def _libpq(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -46,12 +42,12 @@ def fresh_database(pg_server: URL) -> Iterator[Callable[[], str]]:
 
     def create() -> str:
         names.append(f"synapse_restore_{uuid.uuid4().hex[:12]}")
-        with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+        with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{names[-1]}"')
         return pg_server.set(database=names[-1]).render_as_string(hide_password=False)
 
     yield create
-    with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+    with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

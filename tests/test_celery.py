@@ -30,7 +30,7 @@ from synapse_pipeline.executors import celery_backend_url, celery_broker_url, sy
 from synapse_pipeline.jobs import kpi_job
 from synapse_pipeline.resources import Warehouse
 from synapse_pipeline.settings import DATABASE_URL_ENV
-from tests.support import KPI_TABLES, Pipeline
+from tests.support import KPI_TABLES, Pipeline, libpq
 
 QUEUE_ENV = "SYNAPSE_TEST_CELERY_QUEUE"
 CELERY_WORKER_METADATA = "Celery worker"  # set by dagster-celery on the engine event that opens each step
@@ -62,10 +62,6 @@ class Worker:
 
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
-
-
-def _libpq(url: URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _parent_pid(pid: int) -> int:
@@ -158,11 +154,11 @@ def _stop(process: subprocess.Popen) -> None:
 def dagster_postgres_url(pg_server: URL) -> Iterator[str]:
     """A database of its own for the Dagster instance that the run and the worker share, dropped after."""
     name = f"synapse_dagster_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+    with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     # dagster-postgres listens with psycopg2; a bare postgresql:// would pick psycopg 3 under SQLAlchemy 2.1.
     yield pg_server.set(drivername="postgresql+psycopg2", database=name).render_as_string(hide_password=False)
-    with psycopg.connect(_libpq(pg_server), autocommit=True) as conn:
+    with psycopg.connect(libpq(pg_server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL
 
 from synapse_pipeline.checks import RETURNS_CHECK, SCHEMA_CHECK
 from synapse_pipeline.warehouse.database import create_schema, make_engine
-from tests.support import UNPARTITIONED, Pipeline, empty_tables, failure_message
+from tests.support import UNPARTITIONED, Pipeline, empty_tables, failure_message, libpq
 
 CORPUS = Path(__file__).parent / "data"
 BAD_DIR, GOOD_DIR = CORPUS / "bad", CORPUS / "good"
@@ -194,7 +194,7 @@ POSTGRESQL_ONLY = pytest.mark.parametrize("good", ["postgresql"], indirect=True)
 def good_database(pg_server: URL) -> Iterator[URL]:
     """A PostgreSQL database of its own, so that loading the good files never touches `loaded`'s warehouse."""
     name = f"synapse_corpus_{uuid4().hex[:12]}"
-    admin = pg_server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = libpq(pg_server)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = pg_server.set(database=name)

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import make_url
 
 from synapse_pipeline.settings import PROJECT_ROOT
-from tests.support import Pipeline
+from tests.support import Pipeline, libpq
 
 MARCH = "SELECT count(*) FROM faturamento WHERE data >= '2024-03-01' AND data < '2024-04-01'"
 WAITING_COPY = "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'COPY%faturamento%' AND wait_event_type = 'Lock'"
@@ -28,18 +27,14 @@ WAITING_LOADS = (
 )
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def _kill_the_load(url: str, blocking: threading.Event, killed: list[int]) -> None:
     """Block the load's foreign-key checks, terminate its backend once it waits there, then let go."""
-    with psycopg.connect(_libpq(url)) as blocker:
+    with psycopg.connect(libpq(url)) as blocker:
         # The load has deleted March and copied its rows; its FK checks wait on these row locks.
         blocker.execute("SELECT * FROM clientes FOR UPDATE")
         blocking.set()
         deadline = time.monotonic() + 60
-        with psycopg.connect(_libpq(url), autocommit=True) as watcher:
+        with psycopg.connect(libpq(url), autocommit=True) as watcher:
             while not killed and time.monotonic() < deadline:
                 victim = watcher.execute(WAITING_COPY).fetchone()
                 if victim:
@@ -85,13 +80,13 @@ def test_two_loads_of_the_same_month_at_once_never_duplicate(pipeline: Pipeline,
         "--select", "faturamento", "--partition", "2024-03-01",
     ]  # fmt: skip
 
-    with psycopg.connect(_libpq(pipeline.warehouse_url)) as blocker:
+    with psycopg.connect(libpq(pipeline.warehouse_url)) as blocker:
         # Hold the first load inside its transaction (at its COPY's foreign-key checks) until the second one is
         # waiting too: the two runs are then truly at the same month at the same time.
         blocker.execute("SELECT * FROM clientes FOR UPDATE")
         runs = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
         deadline = time.monotonic() + 120
-        with psycopg.connect(_libpq(pipeline.warehouse_url), autocommit=True) as watcher:
+        with psycopg.connect(libpq(pipeline.warehouse_url), autocommit=True) as watcher:
             while watcher.execute(WAITING_LOADS).fetchone()[0] < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert watcher.execute(WAITING_LOADS).fetchone()[0] == 2, "the two loads never overlapped"

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.settings import PROJECT_ROOT
-from tests.support import UNPARTITIONED, Pipeline
+from tests.support import UNPARTITIONED, Pipeline, libpq
 
 BACKFILL_TIMEOUT_SECONDS = 240
 
@@ -25,11 +25,11 @@ BACKFILL_TIMEOUT_SECONDS = 240
 def dagster_pg_url(pg_server: URL) -> Iterator[str]:
     """A fresh database for Dagster's storage, as the psycopg2 URL dagster-postgres needs."""
     name = f"synapse_dagster_{uuid.uuid4().hex[:12]}"
-    libpq = pg_server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    server = libpq(pg_server)
+    with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield pg_server.set(drivername="postgresql+psycopg2", database=name).render_as_string(hide_password=False)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
@@ -55,8 +55,7 @@ def _kill_processes_mentioning(text: str) -> None:
 
 
 def _count_runs(dagster_pg_url: str) -> int:
-    libpq = dagster_pg_url.replace("postgresql+psycopg2://", "postgresql://")
-    with psycopg.connect(libpq) as conn:
+    with psycopg.connect(libpq(dagster_pg_url)) as conn:
         return conn.execute("SELECT count(*) FROM runs").fetchone()[0]
 
 
