@@ -115,6 +115,15 @@ def _position_of(offset: int, path: Path) -> str:
     return f"line {line}, column {column}"
 
 
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def profile_file(path: Path) -> FileProfile:
     """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
     digest = hashlib.sha256()
@@ -290,12 +299,15 @@ def check_quotes(profile: FileProfile, header: list[str]) -> None:
 class ExportReader:
     """Streams an export as cleaned, validated, typed chunks while filling an `ExportReport`."""
 
-    def __init__(self, path: Path, kind: ExportKind, chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(
+        self, path: Path, kind: ExportKind, chunk_rows: int = CHUNK_ROWS, profile: FileProfile | None = None
+    ) -> None:
+        """`profile`, when given, is the checked profile of this very file: its byte-level checks are skipped."""
         self.kind = kind
         self.chunk_rows = chunk_rows
-        self.profile = profile_file(path)
+        self.profile = profile or profile_file(path)
         self.header = read_header(self.profile, kind)
-        if self.profile.has_quotes:
+        if self.profile.has_quotes and profile is None:
             check_quotes(self.profile, self.header)
         self.report = ExportReport(kind=kind.name, profile=self.profile)
         self._cleaner = Cleaner()
@@ -458,28 +470,35 @@ class ValidatedExport:
     """What a raw asset hands to the loads: which file passed validation, and what it holds."""
 
     kind: str
-    path: str
-    sha256: str
+    profile: FileProfile
     rows: int
     client_codes: frozenset[int]
     dates: tuple[pd.Timestamp, ...]
+    rows_per_month: tuple[tuple[str, int], ...]  # (`YYYY-MM-01`, rows), the faturamento partitions it fills
 
     @classmethod
     def from_report(cls, report: ExportReport) -> "ValidatedExport":
         return cls(
             kind=report.kind,
-            path=str(report.profile.path),
-            sha256=report.profile.sha256,
+            profile=report.profile,
             rows=report.rows,
             client_codes=frozenset(report.client_codes),
             dates=tuple(sorted(report.dates)),
+            rows_per_month=tuple(sorted(report.months().items())),
         )
 
+    def rows_between(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
+        """Rows dated in [start, end), counted when the file was validated."""
+        return sum(n for month, n in self.rows_per_month if start <= pd.Timestamp(month) < end)
+
     def open(self, kind: ExportKind) -> ExportReader:
-        """A reader of the same file, refusing it if its content changed since it was validated."""
-        reader = ExportReader(Path(self.path), kind)
-        if reader.profile.sha256 != self.sha256:
+        """A reader of the same file, refusing it if its content changed since it was validated.
+
+        An unchanged hash means the same bytes, so the profile found then still holds: only the hash is read again.
+        """
+        path = self.profile.path
+        if file_sha256(path) != self.profile.sha256:
             raise ExportError(
-                f"{Path(self.path).name} changed since {kind.name}_raw validated it; materialize {kind.name}_raw again"
+                f"{path.name} changed since {kind.name}_raw validated it; materialize {kind.name}_raw again"
             )
-        return reader
+        return ExportReader(path, kind, profile=self.profile)

@@ -2,12 +2,11 @@
 
 import hashlib
 import json
-from pathlib import Path
 
 import dagster as dg
 
 from synapse_pipeline.assets.reports import CONTENT_SHA256_KEY, REPORT_NAME_KEY
-from synapse_pipeline.exports import ESTOQUE, FATURAMENTO, ExportError
+from synapse_pipeline.exports import ESTOQUE, FATURAMENTO, ExportError, file_sha256
 from synapse_pipeline.jobs import deliver_reports_job, faturamento_job, ingest_job
 from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 from synapse_pipeline.resources import ExportFiles
@@ -16,14 +15,6 @@ RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
 FATURAMENTO_RAW = dg.AssetKey("faturamento_raw")
 BATCH = 100
 DELIVERY_RETRIES = "3"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 23):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -45,7 +36,7 @@ def export_file_sensor(context: dg.SensorEvaluationContext, export_files: Export
         if previous and previous[:2] == [stat.st_size, stat.st_mtime_ns]:
             files[path.name] = previous
         else:
-            files[path.name] = [stat.st_size, stat.st_mtime_ns, _sha256(path)]
+            files[path.name] = [stat.st_size, stat.st_mtime_ns, file_sha256(path)]
     contents = "+".join(f"{name}:{files[name][2]}" for name in sorted(files))
     run_key = hashlib.sha256(contents.encode()).hexdigest()
     cursor = json.dumps({"files": files, "run_key": run_key})
