@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 from synapse_pipeline.cleaning import Cleaner
 from synapse_pipeline.schemas import EstoqueExport, FaturamentoExport
@@ -32,6 +34,8 @@ QUOTE = '"'
 # A field wholly enclosed in double quotes (standard CSV quoting, `""` for a quote inside): what pandas and COPY
 # read, and the only way a value can hold a '|'. Any other '"' in a line is a stray quote.
 QUOTED_FIELD = re.compile(r'(?:^|(?<=\|))"(?:[^"]|"")*"(?=\||$)')
+ARROW_TYPES = {"float64": arrow.float64(), "Int64": arrow.int64(), "datetime64[ns]": arrow.timestamp("ns")}
+PANDAS_TYPES = {arrow.int64(): pd.Int64Dtype()}  # nullable integers stay integers
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ class ExportKind:
     @cached_property
     def columns(self) -> list[str]:
         return list(self.model.to_schema().columns)
+
+    @cached_property
+    def typed_columns(self) -> dict[str, arrow.DataType]:
+        """The columns that are not text, with the Arrow type each is read as."""
+        schema = self.model.to_schema()
+        return {n: ARROW_TYPES[str(c.dtype)] for n, c in schema.columns.items() if str(c.dtype) in ARROW_TYPES}
 
     @cached_property
     def numeric_columns(self) -> list[str]:
@@ -300,11 +310,17 @@ class ExportReader:
     """Streams an export as cleaned, validated, typed chunks while filling an `ExportReport`."""
 
     def __init__(
-        self, path: Path, kind: ExportKind, chunk_rows: int = CHUNK_ROWS, profile: FileProfile | None = None
+        self,
+        path: Path,
+        kind: ExportKind,
+        chunk_rows: int = CHUNK_ROWS,
+        profile: FileProfile | None = None,
+        count_duplicates: bool = True,
     ) -> None:
         """`profile`, when given, is the checked profile of this very file: its byte-level checks are skipped."""
         self.kind = kind
         self.chunk_rows = chunk_rows
+        self.count_duplicates = count_duplicates
         self.profile = profile or profile_file(path)
         self.header = read_header(self.profile, kind)
         if self.profile.has_quotes and profile is None:
@@ -361,11 +377,13 @@ class ExportReader:
     def _process(self, raw: pd.DataFrame) -> pd.DataFrame | None:
         seconds = self.report.stage_seconds
         started = time.perf_counter()
-        self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
+        if self.count_duplicates:
+            self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
         cleaned = self._cleaner.clean(raw, self.report.cleaning)
         self._normalise_formats(cleaned)
         cleaned_at = time.perf_counter()
         seconds[CLEAN] += cleaned_at - started
+        self._cast_ahead(cleaned)
         typed = self._validated(cleaned, raw)
         seconds[VALIDATE] += time.perf_counter() - cleaned_at
         if typed is None:
@@ -393,6 +411,19 @@ class ExportReader:
         if report.decimal == "comma":
             for column in numeric:
                 frame[column] = frame[column].str.replace(",", ".", regex=False)
+
+    def _cast_ahead(self, frame: pd.DataFrame) -> None:
+        """Type the columns with Arrow's parsers (C++) ahead of pandera, whose coercion goes value by value.
+
+        Arrow's parsers are the stricter: a column they refuse stays text, for pandera to coerce and report
+        cell by cell as before.
+        """
+        for column, type_ in self.kind.typed_columns.items():
+            try:
+                values = pc.cast(arrow.array(frame[column]), type_)
+            except (arrow.ArrowInvalid, arrow.ArrowNotImplementedError):
+                continue
+            frame[column] = values.to_pandas(types_mapper=PANDAS_TYPES.get).array
 
     def _validated(self, frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame | None:
         """The chunk coerced by the pandera model, or None after recording its failures.
@@ -475,6 +506,7 @@ class ValidatedExport:
     client_codes: frozenset[int]
     dates: tuple[pd.Timestamp, ...]
     rows_per_month: tuple[tuple[str, int], ...]  # (`YYYY-MM-01`, rows), the faturamento partitions it fills
+    duplicate_lines: int
 
     @classmethod
     def from_report(cls, report: ExportReport) -> "ValidatedExport":
@@ -485,6 +517,7 @@ class ValidatedExport:
             client_codes=frozenset(report.client_codes),
             dates=tuple(sorted(report.dates)),
             rows_per_month=tuple(sorted(report.months().items())),
+            duplicate_lines=report.duplicate_lines,
         )
 
     def rows_between(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
@@ -494,11 +527,12 @@ class ValidatedExport:
     def open(self, kind: ExportKind) -> ExportReader:
         """A reader of the same file, refusing it if its content changed since it was validated.
 
-        An unchanged hash means the same bytes, so the profile found then still holds: only the hash is read again.
+        An unchanged hash means the same bytes, so the profile found then still holds: only the hash is read again,
+        and duplicates, counted then, are not counted again.
         """
         path = self.profile.path
         if file_sha256(path) != self.profile.sha256:
             raise ExportError(
                 f"{path.name} changed since {kind.name}_raw validated it; materialize {kind.name}_raw again"
             )
-        return ExportReader(path, kind, profile=self.profile)
+        return ExportReader(path, kind, profile=self.profile, count_duplicates=False)

@@ -175,7 +175,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
             "rows_loaded": written,
             "snapshots": dg.MetadataValue.json([str(d.date()) for d in estoque_raw.dates]),
             "cleaning": dg.MetadataValue.json(dict(reader.report.cleaning)),
-            "duplicate_lines": reader.report.duplicate_lines,
+            "duplicate_lines": estoque_raw.duplicate_lines,
             "preview": preview,
             "warehouse": warehouse.display_url,
         }
