@@ -31,7 +31,14 @@ from synapse_pipeline.partitions import monthly_partitions
 from synapse_pipeline.resources import ExportFiles, Warehouse
 from synapse_pipeline.schemas import column_schema
 from synapse_pipeline.streams import read_ahead
-from synapse_pipeline.warehouse.loaders import add_clientes, replace_estoque, replace_faturamento, row_count
+from synapse_pipeline.warehouse.loaders import (
+    add_clientes,
+    batches,
+    in_window,
+    replace_estoque,
+    replace_faturamento,
+    row_count,
+)
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -164,7 +171,8 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
     reader = _reopen(estoque_raw, ESTOQUE)
     snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
     with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        written = replace_estoque(conn, snapshots, read_ahead(reader.chunks(), reader.report.stage_seconds))
+        chunks = batches(reader.chunks(), conn.dialect.name, reader.report.stage_seconds)
+        written = replace_estoque(conn, snapshots, read_ahead(chunks, reader.report.stage_seconds))
         if not reader.report.valid:
             raise _load_failed(reader)
         total = row_count(conn, Estoque.__table__)
@@ -202,11 +210,11 @@ def faturamento(
     report = reader.report
     incoming = faturamento_raw.rows_between(pd.Timestamp(start), pd.Timestamp(end))
     with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        load = replace_faturamento(conn, start, end, read_ahead(reader.chunks(), report.stage_seconds), incoming)
+        chunks = batches(reader.chunks(), conn.dialect.name, report.stage_seconds, keep=in_window(start, end))
+        load = replace_faturamento(conn, start, end, read_ahead(chunks, report.stage_seconds), incoming)
         if not report.valid:
             raise _load_failed(reader)
-        in_window = (Faturamento.data >= start, Faturamento.data < end)
-        preview = _preview(conn, Faturamento.__table__, *in_window)
+        preview = _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
     if load.bulk:
         report.stage_seconds[REBUILD] += load.rebuild_seconds
     per_month = {m[:7]: n for m, n in sorted(report.months().items()) if start <= pd.Timestamp(m) < end}
