@@ -1,0 +1,63 @@
+"""The loaders' own contract on both databases: what goes in comes back out, value for value."""
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+from sqlalchemy import select, text
+
+from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.loaders import PREPARE, batches, copy_batch, copy_csv, in_window
+from synapse_pipeline.warehouse.models import Faturamento
+
+
+def _lines(*days: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "data": pd.to_datetime(list(days), format="ISO8601").astype("datetime64[ns]"),  # as the reader types it
+            "cod_cliente": pd.array([7] * len(days), dtype="Int64"),
+            **{c: ["X"] * len(days) for c in ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto")},
+            **{c: ["X"] * len(days) for c in ("zs_centro", "zs_cidade")},
+            "zs_uf": ["SP"] * len(days),
+            "zs_peso_liquido": [1.25] * len(days),
+            "giro_sku_cliente": [-0.5] * len(days),
+            "SKU": ["X"] * len(days),
+        }
+    )
+    return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+
+
+def test_dates_go_as_dates_and_times_survive(warehouse_url: str) -> None:
+    midnight = _lines("2024-03-15", "2024-03-16")
+    with_time = _lines("2024-03-17", "2024-03-17 10:30:15")
+    assert copy_csv(midnight).tobytes().startswith(b"2024-03-15,7,")
+    assert copy_csv(with_time).tobytes().startswith(b"2024-03-17 00:00:00.000000000,7,")
+
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    seconds: Counter[str] = Counter()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clientes (cod_cliente, nome) VALUES (7, 'Cliente 1')"))
+        written = [
+            copy_batch(conn, Faturamento.__table__, batch)
+            for batch in batches([midnight, with_time], conn.dialect.name, seconds, keep=in_window(*_march()))
+        ]
+        columns = (Faturamento.data, Faturamento.zs_peso_liquido, Faturamento.giro_sku_cliente)
+        stored = list(conn.execute(select(*columns).order_by(Faturamento.data)))
+    engine.dispose()
+
+    assert written == [2, 2] and seconds[PREPARE] > 0
+    assert [row[0] for row in stored] == list(pd.concat([midnight, with_time])["data"].dt.to_pydatetime())
+    assert {(float(row[1]), float(row[2])) for row in stored} == {(1.25, -0.5)}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_the_window_keeps_only_its_rows_and_only_postgresql_gets_csv(dialect: str) -> None:
+    frame = _lines("2024-02-29 23:59:59", "2024-03-01", "2024-03-31 23:59:59", "2024-04-01")
+    (batch,) = batches([frame], dialect, Counter(), in_window(*_march()))
+    assert list(batch.frame["data"].astype(str)) == ["2024-03-01 00:00:00", "2024-03-31 23:59:59"]
+    assert (batch.csv is not None) == (dialect == "postgresql")
+
+
+def _march() -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp("2024-03-01").to_pydatetime(), pd.Timestamp("2024-04-01").to_pydatetime()
