@@ -171,7 +171,7 @@ def targets(results: list[Figure]) -> list[str]:
             lines.append(_target(f"{figure.rows:,}: the load inside the run", figure.ratio, TARGET_RATIO))
     for rows in sorted({f.rows for f in results if f.rows >= 10_000_000}):
         peak = max(f.peak_rss_mb or 0 for f in results if f.rows == rows)
-        lines.append(_target(f"{rows:,}: peak RSS (MB) of every command", peak, TARGET_RSS_MB))
+        lines.append(_target(f"{rows:,}: peak RSS (MB) of every command", round(peak), TARGET_RSS_MB))
     return lines
 
 
@@ -191,10 +191,11 @@ def main() -> int:
         figures = bench(rows, args.pg)
         results += figures
         print(f"\n{rows:,} faturamento rows")
-        print(f"{'':<52} {'seconds':>9} {'x copy':>7} {'peak RSS MB':>12}")
+        width = max(len(f.name) for f in figures)
+        print(f"{'':<{width}} {'seconds':>9} {'x copy':>7} {'peak RSS MB':>12}")
         for f in figures:
             rss = f"{f.peak_rss_mb:,.0f}" if f.peak_rss_mb is not None else ""
-            print(f"{f.name:<52} {f.seconds:>9.2f} {f.ratio:>7.2f} {rss:>12}")
+            print(f"{f.name:<{width}} {f.seconds:>9.2f} {f.ratio:>7.2f} {rss:>12}")
     verdicts = targets(results)
     print("\ntargets")
     print("\n".join(verdicts))
