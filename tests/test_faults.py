@@ -1,21 +1,25 @@
-"""Faults during a load: a killed connection rolls back and the retry succeeds; concurrent loads never duplicate.
+"""Faults during a load: a killed connection rolls back and the retry succeeds; concurrent loads never duplicate
+and, on SQLite, wait for each other.
 
 Dagster runs here in the main thread or in subprocesses, never in test threads (Python's logging locks and
 Dagster's log handlers can deadlock across threads); the helper thread only talks to PostgreSQL.
 """
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from synapse_pipeline.settings import PROJECT_ROOT
-from tests.support import Pipeline, libpq
+from tests.support import Pipeline, failure_message, libpq
 
 MARCH = "SELECT count(*) FROM faturamento WHERE data >= '2024-03-01' AND data < '2024-04-01'"
 WAITING_COPY = "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'COPY%faturamento%' AND wait_event_type = 'Lock'"
@@ -94,4 +98,34 @@ def test_two_loads_of_the_same_month_at_once_never_duplicate(pipeline: Pipeline,
 
     assert [run.wait(timeout=180) for run in runs] == [0, 0]
     assert pipeline.scalar(MARCH) == march
+    assert pipeline.checksums() == before
+
+
+def _hold_sqlite_writes(path: str, held: threading.Event, seconds: float) -> None:
+    """Hold SQLite's write lock (another run's load, say) for `seconds`, then commit nothing."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        writer.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
+def test_a_load_waits_for_another_sqlite_writer_instead_of_failing(pipeline: Pipeline) -> None:
+    pipeline.load_all()
+    before = pipeline.checksums()
+    held = threading.Event()
+    hold = 7.0  # longer than sqlite3's default busy timeout (5 s), which failed the load with "database is locked"
+    writer = threading.Thread(
+        target=_hold_sqlite_writes, args=(make_url(pipeline.warehouse_url).database, held, hold), daemon=True
+    )
+    writer.start()
+    assert held.wait(10)
+    started = time.monotonic()
+    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
+    waited = time.monotonic() - started
+    writer.join()
+
+    assert result.success, failure_message(result)
+    assert waited > hold - 1  # it really met the other writer
     assert pipeline.checksums() == before

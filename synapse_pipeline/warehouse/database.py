@@ -11,6 +11,10 @@ from sqlalchemy.engine import URL
 from synapse_pipeline.settings import SQL_DIR
 from synapse_pipeline.warehouse.models import Base
 
+# SQLite has one writer at a time; another waits this long for it (sqlite3's default, 5 s, fails a run whose load
+# meets a KPI rebuild or a delivery of another run). Runs wait for each other instead, as on PostgreSQL's locks.
+SQLITE_BUSY_SECONDS = 600
+
 
 def normalise_url(url: str | URL) -> URL:
     """PostgreSQL URLs always use psycopg 3, whose COPY API the loaders rely on."""
@@ -33,12 +37,12 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def make_engine(url: str | URL) -> Engine:
-    """An engine with foreign keys enforced on SQLite too; creates the SQLite file's directory."""
+    """An engine with foreign keys enforced on SQLite too, writers waiting for each other; creates the file's folder."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
