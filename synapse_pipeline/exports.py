@@ -134,6 +134,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def profile_file(path: Path) -> FileProfile:
     """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
     digest = hashlib.sha256()
@@ -154,16 +162,20 @@ def profile_file(path: Path) -> FileProfile:
             newlines += block.count(b"\n")
             crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
             if utf8_error_at is None:
+                unfinished, _ = utf8.getstate()  # the end of the block before, if it stopped inside a sequence
                 try:
                     utf8.decode(block)
                 except UnicodeDecodeError as error:
                     utf8_error_at = size + error.start
+                    cp1252_ok = _decodes(unfinished, "cp1252")
             if not has_multibyte:
                 has_multibyte = UTF8_MULTIBYTE.search(block) is not None
             if nul_at is None and (at := block.find(b"\0")) >= 0:
                 nul_at = size + at
             has_quotes = has_quotes or QUOTE.encode() in block
-            if cp1252_ok:
+            # cp1252 reads from where UTF-8 fails (`unfinished` included): the bytes before were ASCII, which it
+            # reads, or the file is refused as mixed.
+            if cp1252_ok and utf8_error_at is not None:
                 try:
                     cp1252.decode(block)
                 except UnicodeDecodeError:
@@ -178,10 +190,12 @@ def profile_file(path: Path) -> FileProfile:
             "(a UTF-16 file, or a copy cut short); the exports are UTF-8 or Latin-1 text"
         )
     if utf8_error_at is None:
+        unfinished, _ = utf8.getstate()  # a sequence the file ends in the middle of
         try:
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8_error_at = size - 1
+            cp1252_ok = _decodes(unfinished, "cp1252")
     if utf8_error_at is None:
         encoding = "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
     elif has_multibyte:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from synapse_pipeline.exports import ExportError, profile_file
 from tests.support import Pipeline
 
 FILES = ("estoque 1.csv", "faturamento 1.csv")
@@ -69,3 +70,32 @@ def test_variant_loads_the_same_rows(pipeline: Pipeline, variant: str) -> None:
     for key, value in detected.items():
         assert metadata[key].value == value, key
     assert pipeline.checksums() == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [
+        (b"a|b\nS\xc3O PAULO|1\n", "cp1252"),  # Latin-1 bytes that cp1252 also reads
+        (b"a|b\nx\x81y|1\n", "latin-1"),  # 0x81 is undefined in cp1252, so only Latin-1 reads it
+        (b"a|b\nS\xc3\xa3O|1\n\xe1", "utf-8"),  # UTF-8 elsewhere, the last byte not: refused as mixed
+        (b"a|b\nxy|1\n\xe1\x81", "latin-1"),  # ends in what starts a UTF-8 sequence, with a byte cp1252 lacks
+        (b"a|b\nxy|1\n\xe1\x80", "cp1252"),  # the same ending, bytes cp1252 has
+    ],
+)
+def test_the_encoding_is_the_first_that_reads_every_byte(tmp_path: Path, content: bytes, encoding: str) -> None:
+    path = tmp_path / "faturamento.csv"
+    path.write_bytes(content)
+    if content.startswith(b"a|b\nS\xc3\xa3"):
+        with pytest.raises(ExportError, match="mixed encodings"):
+            profile_file(path)
+        return
+    assert profile_file(path).encoding == encoding
+
+
+def test_a_byte_cp1252_lacks_is_seen_where_a_block_ends_inside_a_utf8_sequence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("synapse_pipeline.exports.BLOCK_BYTES", 8)
+    path = tmp_path / "faturamento.csv"
+    path.write_bytes(b"a|b\nxy\xe1\x81Z|1\n")  # the first block ends on \xe1\x81, the next one's Z breaks UTF-8
+    assert profile_file(path).encoding == "latin-1"
