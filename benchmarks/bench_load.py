@@ -42,8 +42,6 @@ COLUMNS = (
 )
 WHOLE = "faturamento_raw + every month of faturamento (whole command, validation included)"
 LOAD_IN_RUN = "  inside the run: the load, wall"
-KPIS = "KPI tables (command)"
-REPORTS = "reports, 20 months (in-process)"
 TARGET_RATIO = 1.3  # to the baseline
 TARGET_RSS_MB = 2048
 
@@ -135,7 +133,7 @@ def bench(rows: int, pg: str) -> list[Figure]:
         figures.append(Figure(rows, "    stages added up (they overlap)", sum(stages.values())))
 
         seconds, rss = _timed([*materialize, "--select", "group:kpis"], env)
-        figures.append(Figure(rows, KPIS, seconds, None, rss))
+        figures.append(Figure(rows, "KPI tables (command)", seconds, None, rss))
         reports = (
             "import dagster as dg\n"
             "from synapse_pipeline.definitions import defs\n"
@@ -147,7 +145,7 @@ def bench(rows: int, pg: str) -> list[Figure]:
             "            job.execute_in_process(instance=instance, partition_key=key)\n"
         )
         seconds, rss = _timed([sys.executable, "-c", reports], env)
-        figures.append(Figure(rows, REPORTS, seconds, None, rss))
+        figures.append(Figure(rows, "reports, 20 months (in-process)", seconds, None, rss))
         with psycopg.connect(url) as conn:
             loaded = conn.execute("SELECT count(*) FROM faturamento").fetchone()[0]
             copied = conn.execute("SELECT count(*) FROM faturamento_copy").fetchone()[0]

@@ -146,7 +146,6 @@ def profile_file(path: Path) -> FileProfile:
     """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    cp1252 = codecs.getincrementaldecoder("cp1252")("strict")
     size = newlines = crlf = 0
     first = b""
     last = b""
@@ -176,10 +175,7 @@ def profile_file(path: Path) -> FileProfile:
             # cp1252 reads from where UTF-8 fails (`unfinished` included): the bytes before were ASCII, which it
             # reads, or the file is refused as mixed.
             if cp1252_ok and utf8_error_at is not None:
-                try:
-                    cp1252.decode(block)
-                except UnicodeDecodeError:
-                    cp1252_ok = False
+                cp1252_ok = _decodes(block, "cp1252")
             size += len(block)
             last = block[-1:]
     if size == 0:

@@ -2,7 +2,7 @@
 and, on SQLite, wait for each other.
 
 Dagster runs here in the main thread or in subprocesses, never in test threads (Python's logging locks and
-Dagster's log handlers can deadlock across threads); the helper thread only talks to PostgreSQL.
+Dagster's log handlers can deadlock across threads); helper threads only talk to PostgreSQL or SQLite.
 """
 
 import os

@@ -10,14 +10,15 @@ from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.loaders import PREPARE, batches, copy_batch, copy_csv, in_window
 from synapse_pipeline.warehouse.models import Faturamento
 
+TEXT_COLUMNS = ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto", "zs_centro", "zs_cidade")
+
 
 def _lines(*days: str) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "data": pd.to_datetime(list(days), format="ISO8601").astype("datetime64[ns]"),  # as the reader types it
             "cod_cliente": pd.array([7] * len(days), dtype="Int64"),
-            **{c: ["X"] * len(days) for c in ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto")},
-            **{c: ["X"] * len(days) for c in ("zs_centro", "zs_cidade")},
+            **{c: ["X"] * len(days) for c in TEXT_COLUMNS},
             "zs_uf": ["SP"] * len(days),
             "zs_peso_liquido": [1.25] * len(days),
             "giro_sku_cliente": [-0.5] * len(days),
