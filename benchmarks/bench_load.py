@@ -31,7 +31,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 
-from synapse_pipeline.sample_data import generate
+from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -137,7 +137,7 @@ def bench(rows: int, pg: str) -> list[Figure]:
         reports = (
             "import dagster as dg\n"
             "from synapse_pipeline.definitions import defs\n"
-            "from synapse_pipeline.partitions import monthly_partitions\n"
+            "from synapse_pipeline.ingest.partitions import monthly_partitions\n"
             "job = defs.resolve_job_def('relatorio_job')\n"
             "with dg.DagsterInstance.get() as instance:\n"
             "    for key in monthly_partitions.get_partition_keys():\n"

@@ -21,6 +21,8 @@ SMTP_PASSWORD_ENV = "SYNAPSE_SMTP_PASSWORD"
 SMTP_STARTTLS_ENV = "SYNAPSE_SMTP_STARTTLS"
 SMTP_SENDER_ENV = "SYNAPSE_SMTP_SENDER"
 
+TIMEZONE = "America/Sao_Paulo"  # the distributor's: schedules run on its clock
+
 
 def state_dir() -> Path:
     """The git-ignored directory holding the embedded warehouse and Dagster's local storage."""
@@ -35,6 +37,11 @@ def default_database_url() -> str:
     return f"sqlite:///{state_dir() / 'synapse.db'}"
 
 
+def database_url() -> str:
+    """The warehouse's URL for commands run outside Dagster: SYNAPSE_DATABASE_URL, else the embedded SQLite file."""
+    return os.environ.get(DATABASE_URL_ENV) or default_database_url()
+
+
 def env_or_default(name: str, default: str) -> str | dg.EnvVar:
     """`dg.EnvVar(name)` when the variable is set, else the default.
 
@@ -42,6 +49,12 @@ def env_or_default(name: str, default: str) -> str | dg.EnvVar:
     Dagster at run time and never appears in config shown in the UI.
     """
     return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def env_or_default_config(name: str, default: str) -> str | dict[str, str]:
+    """`env_or_default` for raw config (an executor's): `{"env": name}` when the variable is set."""
+    value = env_or_default(name, default)
+    return {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
 
 
 EMBEDDED_INSTANCE_YAML = """\

@@ -56,7 +56,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default sample exports, generated once per session (identical to `data/`)."""
-    from synapse_pipeline.sample_data import generate
+    from synapse_pipeline.sample_data.generator import generate
 
     out = tmp_path_factory.mktemp("sample")
     generate(out)

@@ -7,14 +7,15 @@ import dagster as dg
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.assets import ingest
-from synapse_pipeline.assets.aggregates import grupo_produto, kpi_assets
-from synapse_pipeline.assets.reports import relatorio_mensal
-from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
-from synapse_pipeline.resources import ExportFiles, Warehouse
+from synapse_pipeline.ingest import assets as ingest
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
+from synapse_pipeline.reports.assets import relatorio_mensal
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
+from synapse_pipeline.warehouse.resource import Warehouse
 
 ASSETS = [
     ingest.estoque_raw,

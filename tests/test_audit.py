@@ -4,8 +4,8 @@ import json
 
 from sqlalchemy import select
 
-from synapse_pipeline.resources import Mailer
-from synapse_pipeline.users import add_user, set_active, set_email_preference, set_password
+from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.delivery.users import add_user, set_active, set_email_preference, set_password
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import AuditLog, User
 from tests.support import Pipeline

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
-from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
-from synapse_pipeline.resources import ExportFiles
-from synapse_pipeline.schedules import TIMEZONE, daily_load_schedule, monthly_report_schedule
-from synapse_pipeline.sensors import export_file_sensor, faturamento_months_sensor
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.ingest.schedules import daily_load_schedule
+from synapse_pipeline.ingest.sensors import export_file_sensor, faturamento_months_sensor
+from synapse_pipeline.reports.schedules import monthly_report_schedule
+from synapse_pipeline.settings import TIMEZONE
 from tests.support import Pipeline
 
 

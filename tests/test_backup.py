@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.assets.backup import (
+from synapse_pipeline.delivery.users import add_user
+from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.maintenance.backup import (
     KEPT_KEY,
     KIND_KEY,
     PATH_KEY,
@@ -24,12 +26,11 @@ from synapse_pipeline.assets.backup import (
     WAREHOUSE_KEY,
     BackupSettings,
 )
-from synapse_pipeline.assets.backup import backup as backup_asset
-from synapse_pipeline.resources import ExportFiles, Warehouse
-from synapse_pipeline.users import add_user
+from synapse_pipeline.maintenance.backup import backup as backup_asset
 from synapse_pipeline.warehouse.backup import BackupError, add_restore_command, backup, backups, restore
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+from synapse_pipeline.warehouse.resource import Warehouse
 from tests.support import ASSETS, KPI_TABLES, UNPARTITIONED, Pipeline, libpq
 
 PASSWORD = "s3cret"

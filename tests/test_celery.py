@@ -25,11 +25,11 @@ from celery import Celery
 from kombu import Exchange, Queue
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.assets import aggregates
-from synapse_pipeline.executors import celery_backend_url, celery_broker_url, synapse_celery_executor
-from synapse_pipeline.jobs import kpi_job
-from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.kpis import assets as aggregates
+from synapse_pipeline.kpis.celery import celery_backend_url, celery_broker_url, synapse_celery_executor
+from synapse_pipeline.kpis.jobs import kpi_job
 from synapse_pipeline.settings import DATABASE_URL_ENV
+from synapse_pipeline.warehouse.resource import Warehouse
 from tests.support import KPI_TABLES, Pipeline, libpq
 
 QUEUE_ENV = "SYNAPSE_TEST_CELERY_QUEUE"

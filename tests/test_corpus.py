@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.checks import RETURNS_CHECK, SCHEMA_CHECK
+from synapse_pipeline.ingest.checks import RETURNS_CHECK, SCHEMA_CHECK
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from tests.support import UNPARTITIONED, Pipeline, empty_tables, failure_message, libpq
 

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
-from synapse_pipeline.kpis import KPIS
-from synapse_pipeline.schemas import EstoqueExport, FaturamentoExport
+from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
+from synapse_pipeline.kpis.catalog import KPIS
 
 
 def test_definitions_load_with_assets_jobs_and_checks() -> None:

@@ -12,10 +12,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from synapse_pipeline.jobs import deliver_reports_job
-from synapse_pipeline.resources import Mailer, Warehouse
-from synapse_pipeline.sensors import report_delivery_sensor
-from synapse_pipeline.users import add_user, set_active
+from synapse_pipeline.delivery.jobs import deliver_reports_job
+from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.delivery.sensors import report_delivery_sensor
+from synapse_pipeline.delivery.users import add_user, set_active
+from synapse_pipeline.warehouse.resource import Warehouse
 from tests.support import Pipeline, failure_message
 
 JULY = "relatorio-mensal-2025-07"

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from synapse_pipeline.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
+from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
 from tests.support import Pipeline
 
 ESTOQUE_LINES = 1_471

@@ -7,11 +7,11 @@ import dagster as dg
 import pytest
 from sqlalchemy import Engine, text
 
-from synapse_pipeline.assets.aggregates import grupo_produto, kpi_assets
-from synapse_pipeline.kpis import group_key, group_names
-from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
+from synapse_pipeline.kpis.groups import group_key, group_names
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.resource import Warehouse
 
 SNAPSHOT, OLDER = datetime(2025, 8, 4), datetime(2025, 7, 1)
 

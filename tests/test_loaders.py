@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, text
 
+from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch, copy_csv
 from synapse_pipeline.warehouse.database import create_schema, make_engine
-from synapse_pipeline.warehouse.loaders import PREPARE, batches, copy_batch, copy_csv, in_window
+from synapse_pipeline.warehouse.loads import in_window
 from synapse_pipeline.warehouse.models import Faturamento
 
 TEXT_COLUMNS = ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto", "zs_centro", "zs_cidade")

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from synapse_pipeline.markdown import PREVIEW_ROWS, escape, preview
+from synapse_pipeline.lib.markdown import PREVIEW_ROWS, escape, preview
 
 HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "'); DROP TABLE faturamento;--", "**bold** [x](y)"]
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from synapse_pipeline.assets.reports import CONTENT_SHA256_KEY, REPORT_NAME_KEY
-from synapse_pipeline.cli import main
+from synapse_pipeline.cli.main import main
+from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
 from tests.support import Pipeline, failure_message
 
 

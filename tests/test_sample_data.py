@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synapse_pipeline.sample_data import (
+from synapse_pipeline.sample_data.generator import (
     ESTOQUE_COLUMNS,
     FATURAMENTO_COLUMNS,
     GeneratedFiles,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from synapse_pipeline.streams import LOAD, read_ahead
+from synapse_pipeline.ingest.read_ahead import LOAD, read_ahead
 
 
 def test_items_arrive_in_order_and_the_consumer_time_is_counted() -> None:

@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline.settings import PROJECT_ROOT
-from synapse_pipeline.users import (
+from synapse_pipeline.cli.users import register
+from synapse_pipeline.delivery.users import (
     UserError,
     UserView,
     add_user,
@@ -37,7 +37,7 @@ from synapse_pipeline.users import (
     set_password,
     verify_password,
 )
-from synapse_pipeline.users_cli import register
+from synapse_pipeline.settings import PROJECT_ROOT
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import User
 
@@ -396,7 +396,7 @@ def test_cli_has_no_password_option(synapse: Synapse) -> None:
 
 _CLI = """
 import argparse, sys
-from synapse_pipeline.users_cli import register
+from synapse_pipeline.cli.users import register
 from synapse_pipeline.warehouse.database import make_engine
 parser = argparse.ArgumentParser(prog="synapse")
 register(parser.add_subparsers(dest="command", required=True), lambda: make_engine(sys.argv[1]))

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from synapse_pipeline.checks import FAILURE_COUNTS_KEY, FAILURES_KEY, SCHEMA_CHECK
+from synapse_pipeline.ingest.checks import FAILURE_COUNTS_KEY, FAILURES_KEY, SCHEMA_CHECK
 from tests.support import Pipeline, failure_message
 
 ESTOQUE = "estoque 1.csv"

@@ -1,1 +1,1 @@
-"""The monthly report: the figures it shows (model), and their rendering to HTML (render)."""
+"""The monthly report: its figures, formatting, charts and templates, storage, the report asset and schedule."""

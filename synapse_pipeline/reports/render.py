@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from synapse_pipeline import markdown
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.reports.model import Headline, MonthlyReport, StockSection, add_months
 
 LOCALE = "pt_BR"

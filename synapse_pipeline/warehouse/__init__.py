@@ -1,1 +1,1 @@
-"""The warehouse: SQLAlchemy models of `sql/`, schema creation and the fast loaders."""
+"""The warehouse: models of `sql/`, engines and schema, dialect, COPY and bulk loads, checksums, backup."""

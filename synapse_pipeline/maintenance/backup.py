@@ -5,12 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from synapse_pipeline.assets.aggregates import GRUPO_PRODUTO
-from synapse_pipeline.kpis import KPIS
-from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.warehouse.backup import BackupError, backup_with_checksums, backups, kind_of
+from synapse_pipeline.warehouse.resource import Warehouse
 
-KPI_TABLES = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))
 PATH_KEY = "path"
 SIZE_KEY = "size_bytes"
 KIND_KEY = "kind"

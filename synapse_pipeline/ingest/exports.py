@@ -20,8 +20,8 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
-from synapse_pipeline.cleaning import Cleaner
-from synapse_pipeline.schemas import EstoqueExport, FaturamentoExport
+from synapse_pipeline.ingest.cleaning import Cleaner
+from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
 
 CHUNK_ROWS = 200_000
 BLOCK_BYTES = 1 << 23

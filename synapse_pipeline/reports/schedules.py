@@ -1,21 +1,12 @@
-"""Schedules in the distributor's time zone: the loads every morning, the report on the first of the month."""
+"""The monthly report on the first of the month, in the distributor's time zone."""
 
 from datetime import timedelta
 
 import dagster as dg
 
-from synapse_pipeline.jobs import ingest_job, relatorio_job
-from synapse_pipeline.partitions import monthly_partitions
-
-TIMEZONE = "America/Sao_Paulo"
-
-daily_load_schedule = dg.ScheduleDefinition(
-    name="daily_load_schedule",
-    job=ingest_job,
-    cron_schedule="0 6 * * *",  # 06:00 every day, after the ERP's nightly export
-    execution_timezone=TIMEZONE,
-    description="Validate the exports and load clientes and estoque; faturamento_months_sensor loads the months.",
-)
+from synapse_pipeline.ingest.partitions import monthly_partitions
+from synapse_pipeline.reports.jobs import relatorio_job
+from synapse_pipeline.settings import TIMEZONE
 
 
 @dg.schedule(job=relatorio_job, cron_schedule="0 7 1 * *", execution_timezone=TIMEZONE)  # 07:00 on the 1st

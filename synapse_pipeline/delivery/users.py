@@ -14,7 +14,7 @@ import bcrypt
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline import audit
+from synapse_pipeline.delivery import audit
 from synapse_pipeline.warehouse.database import is_postgres
 from synapse_pipeline.warehouse.models import User
 

@@ -14,12 +14,12 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline import audit
+from synapse_pipeline.delivery import audit
+from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.delivery.users import UserView, recipients
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
-from synapse_pipeline.resources import Mailer
-from synapse_pipeline.users import UserView, recipients
 from synapse_pipeline.warehouse.models import DeliveredTo, Report
 
 REPORT_NAME = re.compile(r"^relatorio-mensal-(\d{4})-(\d{2})$")

@@ -1,20 +1,17 @@
-"""Sensors: a dropped export starts the loads, a validated billing file loads its months, a new report is mailed."""
+"""The export sensors: a dropped export starts the loads, a validated billing file loads all its months."""
 
 import hashlib
 import json
 
 import dagster as dg
 
-from synapse_pipeline.assets.reports import CONTENT_SHA256_KEY, REPORT_NAME_KEY
-from synapse_pipeline.exports import ESTOQUE, FATURAMENTO, ExportError, file_sha256
-from synapse_pipeline.jobs import deliver_reports_job, faturamento_job, ingest_job
-from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
-from synapse_pipeline.resources import ExportFiles
+from synapse_pipeline.ingest.exports import ESTOQUE, FATURAMENTO, ExportError, file_sha256
+from synapse_pipeline.ingest.jobs import faturamento_job, ingest_job
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
+from synapse_pipeline.ingest.resources import ExportFiles
 
-RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
 FATURAMENTO_RAW = dg.AssetKey("faturamento_raw")
 BATCH = 100
-DELIVERY_RETRIES = "3"
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -64,28 +61,4 @@ def faturamento_months_sensor(context: dg.SensorEvaluationContext) -> dg.SensorR
                     tags={PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[-1]},
                 )
             )
-    return dg.SensorResult(run_requests=requests, cursor=result.cursor if result.records else context.cursor)
-
-
-@dg.sensor(job=deliver_reports_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def report_delivery_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Request a delivery run per new or updated report version (run key: name and content sha256).
-
-    A cursor over every materialization, not `@asset_sensor`, which sees only the latest one: several reports
-    materialized between two ticks each get their run.
-    """
-    result = context.instance.fetch_materializations(
-        RELATORIO_MENSAL, limit=BATCH, cursor=context.cursor, ascending=True
-    )
-    requests = []
-    for record in result.records:
-        metadata = record.asset_materialization.metadata
-        name = metadata[REPORT_NAME_KEY].value
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{name}@{metadata[CONTENT_SHA256_KEY].value}",
-                run_config={"ops": {"deliver_reports": {"config": {"report_name": name}}}},
-                tags={"synapse/report": name, "dagster/max_retries": DELIVERY_RETRIES},
-            )
-        )
     return dg.SensorResult(run_requests=requests, cursor=result.cursor if result.records else context.cursor)

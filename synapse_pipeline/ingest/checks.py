@@ -6,7 +6,7 @@ write: a blocking `@asset_check` would only run after its asset's output had bee
 
 import dagster as dg
 
-from synapse_pipeline.exports import ExportError, ExportKind, ExportReport
+from synapse_pipeline.ingest.exports import ExportError, ExportKind, ExportReport
 
 SCHEMA_CHECK = "schema"
 DUPLICATE_LINES_CHECK = "duplicate_lines"

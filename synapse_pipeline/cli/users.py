@@ -13,7 +13,7 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 from tabulate import tabulate
 
-from synapse_pipeline.users import (
+from synapse_pipeline.delivery.users import (
     UserError,
     add_user,
     list_users,

@@ -12,7 +12,8 @@ import os
 import dagster as dg
 from dagster_celery import celery_executor
 
-from synapse_pipeline.jobs import kpi_job
+from synapse_pipeline.kpis.jobs import kpi_job
+from synapse_pipeline.settings import env_or_default_config
 
 CELERY_BROKER_ENV = "SYNAPSE_CELERY_BROKER"
 CELERY_BACKEND_ENV = "SYNAPSE_CELERY_BACKEND"
@@ -32,11 +33,6 @@ def celery_backend_url() -> str:
     return os.environ.get(CELERY_BACKEND_ENV) or DEFAULT_CELERY_BACKEND
 
 
-def _string_source(name: str, default: str) -> str | dict[str, str]:
-    """`{"env": name}` when the variable is set, so a URL holding a password is read at run time, never shown."""
-    return {"env": name} if os.environ.get(name) else default
-
-
 def synapse_celery_executor(queue: str = CELERY_QUEUE) -> dg.ExecutorDefinition:
     """dagster-celery's executor on Synapse's broker, sending every step to the workers that consume `queue`.
 
@@ -44,8 +40,8 @@ def synapse_celery_executor(queue: str = CELERY_QUEUE) -> dg.ExecutorDefinition:
     """
     return celery_executor.configured(
         {
-            "broker": _string_source(CELERY_BROKER_ENV, DEFAULT_CELERY_BROKER),
-            "backend": _string_source(CELERY_BACKEND_ENV, DEFAULT_CELERY_BACKEND),
+            "broker": env_or_default_config(CELERY_BROKER_ENV, DEFAULT_CELERY_BROKER),
+            "backend": env_or_default_config(CELERY_BACKEND_ENV, DEFAULT_CELERY_BACKEND),
             "config_source": {"task_default_queue": queue},
         },
         name="synapse_celery",

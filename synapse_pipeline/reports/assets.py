@@ -5,11 +5,11 @@ from datetime import date
 
 import dagster as dg
 
-from synapse_pipeline.partitions import monthly_partitions
+from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import render_report, report_markdown
-from synapse_pipeline.resources import Warehouse
-from synapse_pipeline.warehouse.loaders import upsert_report
+from synapse_pipeline.reports.store import upsert_report
+from synapse_pipeline.warehouse.resource import Warehouse
 
 REPORT_NAME_KEY = "report_name"
 REPORT_ID_KEY = "report_id"

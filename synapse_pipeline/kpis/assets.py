@@ -7,13 +7,12 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, select, text
 
-from synapse_pipeline import markdown
-from synapse_pipeline.kpis import KPIS, Kpi, group_names
-from synapse_pipeline.resources import Warehouse
+from synapse_pipeline.kpis.catalog import KPIS, Kpi
+from synapse_pipeline.kpis.groups import GRUPO_PRODUTO, group_names
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.dialect import Dialect
 from synapse_pipeline.warehouse.models import Estoque, Faturamento
-
-GRUPO_PRODUTO = "grupo_produto"
+from synapse_pipeline.warehouse.resource import Warehouse
 
 
 def _preview(conn: Connection, table: str) -> dg.MetadataValue:

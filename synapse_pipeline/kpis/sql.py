@@ -6,10 +6,6 @@ and returns are shown apart where sales are summed. Product groups go through `g
 estoque's `Zincado` and faturamento's `ZINCADO` one name.
 """
 
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
 from synapse_pipeline.warehouse.dialect import Dialect
 
 WEEKS_OF_DEMAND = 52
@@ -28,36 +24,6 @@ AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Kpi:
-    """A KPI table: its name, what it holds, its columns in order, and the SELECT that fills it."""
-
-    name: str
-    description: str
-    columns: dict[str, str]
-    select: Callable[[Dialect], str]
-    deps: tuple[str, ...]
-
-
-def group_key(name: str) -> str:
-    """Case- and accent-insensitive key of a product group."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.upper().split())
-
-
-def group_names(spellings: Iterable[str]) -> dict[str, str]:
-    """One display name per group: the upper-case spelling with its accents, whatever file it came from."""
-    by_key: dict[str, list[str]] = {}
-    for spelling in spellings:
-        by_key.setdefault(group_key(spelling), []).append(spelling)
-    names = {}
-    for variants in by_key.values():
-        display = sorted((-sum(not c.isascii() for c in v), v.upper()) for v in variants)[0][1]
-        names.update({v: display for v in variants})
-    return names
-
-
 NET_SUMS = (
     "SUM(f.zs_peso_liquido) AS toneladas_liquidas, "
     "SUM(CASE WHEN f.zs_peso_liquido > 0 THEN f.zs_peso_liquido ELSE 0 END) AS toneladas_expedidas, "
@@ -66,15 +32,7 @@ NET_SUMS = (
 )
 
 
-_NET_COLUMNS = {
-    "toneladas_liquidas": "Net tonnes: shipments minus returns",
-    "toneladas_expedidas": "Gross tonnes shipped (positive lines)",
-    "toneladas_devolvidas": "Tonnes returned (negative lines, <= 0)",
-    "linhas": "Billing lines, returns and duplicates included",
-}
-
-
-def _aging(d: Dialect) -> str:
+def aging(d: Dialect) -> str:
     cases = " ".join(
         f"WHEN e.dias_em_estoque <= {limit} THEN '{label}'" for label, limit in AGING_BUCKETS if limit is not None
     )
@@ -95,7 +53,7 @@ def _aging(d: Dialect) -> str:
     """
 
 
-def _giro(d: Dialect) -> str:
+def giro(d: Dialect) -> str:
     return f"""
         SELECT f.cod_cliente, f."SKU" AS sku, {d.month("f.data")} AS mes, {NET_SUMS},
                MAX(f.giro_sku_cliente) AS giro_sku_cliente
@@ -104,7 +62,7 @@ def _giro(d: Dialect) -> str:
     """
 
 
-def _regiao(d: Dialect) -> str:
+def regiao(d: Dialect) -> str:
     return f"""
         SELECT f.zs_uf AS uf, f.zs_cidade AS cidade, {d.month("f.data")} AS mes, {NET_SUMS},
                COUNT(DISTINCT f.cod_cliente) AS clientes_ativos
@@ -113,7 +71,7 @@ def _regiao(d: Dialect) -> str:
     """
 
 
-def _mix(d: Dialect) -> str:
+def mix(d: Dialect) -> str:
     return f"""
         SELECT mes, grupo, produto, cod_produto, toneladas_liquidas,
                {d.real("toneladas_liquidas")}
@@ -127,7 +85,7 @@ def _mix(d: Dialect) -> str:
     """
 
 
-def _concentracao(d: Dialect) -> str:
+def concentracao(d: Dialect) -> str:
     return f"""
         WITH ancora AS (SELECT MAX(data) AS ultima FROM faturamento),
         vendas AS (
@@ -154,7 +112,7 @@ def _concentracao(d: Dialect) -> str:
     """
 
 
-def _cobertura(d: Dialect) -> str:
+def cobertura(d: Dialect) -> str:
     return f"""
         WITH posicoes AS (SELECT DISTINCT {d.day("data")} AS data_estoque FROM estoque),
         estoque_sku AS (
@@ -196,7 +154,7 @@ def _cobertura(d: Dialect) -> str:
     """
 
 
-def _frequencia(d: Dialect) -> str:
+def frequencia(d: Dialect) -> str:
     return f"""
         WITH ancora AS (SELECT MAX(data) AS ultima FROM faturamento),
         dias AS (
@@ -215,7 +173,7 @@ def _frequencia(d: Dialect) -> str:
     """
 
 
-def _obsolescencia(d: Dialect) -> str:
+def obsolescencia(d: Dialect) -> str:
     return f"""
         SELECT {d.day("e.data")} AS data_estoque, e.es_centro, g.grupo,
                SUM(CASE WHEN e.dias_em_estoque > {OBSOLETE_DAYS} THEN e.es_totalestoque ELSE 0 END)
@@ -226,128 +184,3 @@ def _obsolescencia(d: Dialect) -> str:
         FROM estoque e JOIN grupo_produto g ON g.grupo_original = e.grupo_mercadoria
         GROUP BY 1, 2, 3
     """
-
-
-KPIS: tuple[Kpi, ...] = (
-    Kpi(
-        "estoque_aging",
-        "Stock tonnes and lots by age bucket, per snapshot, centro, product group and client.",
-        {
-            "data_estoque": "Snapshot date",
-            "es_centro": "Storage centre",
-            "grupo": "Product group (one name across both exports)",
-            "cod_cliente": "Client",
-            "faixa_dias": "Age bucket: 0-30, 31-60, 61-90, 91-180, >180 days",
-            "ordem_faixa": "Bucket order, 1 to 5",
-            "toneladas": "Tonnes in stock",
-            "lotes": "Lots (stock lines)",
-            "idade_media_semanas_ponderada": "Average age in weeks, weighted by tonnes",
-            "idade_media_semanas": "Average age in weeks, each lot counted once",
-        },
-        _aging,
-        ("estoque", "grupo_produto"),
-    ),
-    Kpi(
-        "giro_sku",
-        "Per client, SKU and month: net tonnes, lines, and the export's giro_sku_cliente.",
-        {
-            "cod_cliente": "Client",
-            "sku": "SKU",
-            "mes": "Month (first day)",
-            **_NET_COLUMNS,
-            "giro_sku_cliente": "Turnover given by the export (constant per SKU and client)",
-        },
-        _giro,
-        ("faturamento",),
-    ),
-    Kpi(
-        "vendas_regiao",
-        "Per UF, city and month: net tonnes, lines and active clients.",
-        {
-            "uf": "State",
-            "cidade": "City",
-            "mes": "Month (first day)",
-            **_NET_COLUMNS,
-            "clientes_ativos": "Clients billed in the month",
-        },
-        _regiao,
-        ("faturamento",),
-    ),
-    Kpi(
-        "mix_produto",
-        "Per month, product group, form and code: net tonnes and share of the month.",
-        {
-            "mes": "Month (first day)",
-            "grupo": "Product group (one name across both exports)",
-            "produto": "Product form",
-            "cod_produto": "Product code",
-            "toneladas_liquidas": "Net tonnes",
-            "participacao": "Share of the month's net tonnes (0 to 1)",
-        },
-        _mix,
-        ("faturamento", "grupo_produto"),
-    ),
-    Kpi(
-        "concentracao_clientes",
-        "Each client's share of net tonnes over the 12 months up to the latest billing date, with ABC class.",
-        {
-            "posicao": "Rank by net tonnes",
-            "cod_cliente": "Client",
-            "nome": "Client name",
-            "toneladas_liquidas": "Net tonnes in the window",
-            "participacao": "Share (0 to 1)",
-            "participacao_acumulada": "Cumulative share down to this client",
-            "classe_abc": "A: cumulative share up to 80%, B: up to 95%, C: the rest",
-            "periodo_desde": "Window start (exclusive): latest billing date minus 12 months",
-            "periodo_ate": "Window end: latest billing date",
-        },
-        _concentracao,
-        ("faturamento", "clientes"),
-    ),
-    Kpi(
-        "cobertura_estoque",
-        "Per snapshot, SKU and client: stock, weekly net demand over 52 weeks, coverage and its flags.",
-        {
-            "data_estoque": "Snapshot date; demand is the 52 weeks up to it",
-            "sku": "SKU",
-            "cod_cliente": "Client",
-            "estoque_toneladas": "Stock in tonnes on the snapshot (0 when there is no stock line)",
-            "media_semanal_liquida": "Average weekly net tonnes billed over the 52 weeks",
-            "cobertura_semanas": "Stock / weekly demand; empty without demand",
-            "repor": "1: under 4 weeks of coverage",
-            "excesso": "1: over 26 weeks of coverage",
-            "sem_demanda": "1: stock with no net demand in 52 weeks",
-            "ruptura": "1: sold in the 52 weeks, no stock line",
-        },
-        _cobertura,
-        ("estoque", "faturamento"),
-    ),
-    Kpi(
-        "frequencia_compra",
-        "Per client and SKU: purchase days in the 52 weeks up to the latest billing date, and the mean interval.",
-        {
-            "cod_cliente": "Client",
-            "sku": "SKU",
-            "dias_compra": "Days with a shipment (positive line)",
-            "primeira_compra": "First purchase day in the window",
-            "ultima_compra": "Last purchase day in the window",
-            "intervalo_medio_dias": "Mean days between purchase days; empty with a single day",
-        },
-        _frequencia,
-        ("faturamento",),
-    ),
-    Kpi(
-        "obsolescencia",
-        "Stock older than 180 days: tonnes and share, per snapshot, centro and product group.",
-        {
-            "data_estoque": "Snapshot date",
-            "es_centro": "Storage centre",
-            "grupo": "Product group (one name across both exports)",
-            "toneladas_obsoletas": "Tonnes older than 180 days",
-            "toneladas_total": "All tonnes of the centro and group",
-            "participacao": "Obsolete share (0 to 1)",
-        },
-        _obsolescencia,
-        ("estoque", "grupo_produto"),
-    ),
-)

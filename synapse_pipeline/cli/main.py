@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synapse_pipeline import users_cli
+from synapse_pipeline.cli import users as users_cli
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, default_database_url, embedded_dagster_home
 from synapse_pipeline.warehouse.backup import add_restore_command
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _generate_data(args: argparse.Namespace) -> int:
-    from synapse_pipeline.sample_data import generate
+    from synapse_pipeline.sample_data.generator import generate
 
     files = generate(args.out, clients=args.clients, faturamento_rows=args.faturamento_rows, seed=args.seed)
     print(f"{files.estoque}: {files.estoque_lines:,} data lines")
@@ -44,7 +44,11 @@ def _run(args: argparse.Namespace) -> int:
     """
     instance = _instance()
     from synapse_pipeline.definitions import defs
-    from synapse_pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
+    from synapse_pipeline.ingest.partitions import (
+        PARTITION_RANGE_END_TAG,
+        PARTITION_RANGE_START_TAG,
+        monthly_partitions,
+    )
 
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance)
     validated = ingest.output_for_node("faturamento_raw")
@@ -105,14 +109,13 @@ def _connection() -> "Iterator[Connection]":
 
 def _summary(_args: argparse.Namespace) -> int:
     """Row count and content checksum of every warehouse table."""
-    from synapse_pipeline.assets.aggregates import GRUPO_PRODUTO
-    from synapse_pipeline.kpis import KPIS
+    from synapse_pipeline.kpis.catalog import KPI_TABLES
     from synapse_pipeline.warehouse.database import masked
     from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 
     with _connection() as conn:
         print(masked(conn.engine.url))
-        for table, (rows, checksum) in warehouse_checksums(conn, [GRUPO_PRODUTO, *(k.name for k in KPIS)]).items():
+        for table, (rows, checksum) in warehouse_checksums(conn, KPI_TABLES).items():
             print(f"{table:<22} {rows:>10,} rows  sha256 {checksum[:16]}")
     return 0
 

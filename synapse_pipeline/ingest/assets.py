@@ -10,15 +10,14 @@ import pandas as pd
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
-from synapse_pipeline import markdown
-from synapse_pipeline.checks import (
+from synapse_pipeline.ingest.checks import (
     export_check_specs,
     schema_check_result,
     unreadable_result,
     warning_results,
 )
-from synapse_pipeline.cleaning import CLEANING_RULES
-from synapse_pipeline.exports import (
+from synapse_pipeline.ingest.cleaning import CLEANING_RULES
+from synapse_pipeline.ingest.exports import (
     ESTOQUE,
     FATURAMENTO,
     ExportError,
@@ -27,19 +26,15 @@ from synapse_pipeline.exports import (
     ExportReport,
     ValidatedExport,
 )
-from synapse_pipeline.partitions import monthly_partitions
-from synapse_pipeline.resources import ExportFiles, Warehouse
-from synapse_pipeline.schemas import column_schema
-from synapse_pipeline.streams import read_ahead
-from synapse_pipeline.warehouse.loaders import (
-    add_clientes,
-    batches,
-    in_window,
-    replace_estoque,
-    replace_faturamento,
-    row_count,
-)
+from synapse_pipeline.ingest.partitions import monthly_partitions
+from synapse_pipeline.ingest.read_ahead import read_ahead
+from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.ingest.schemas import column_schema
+from synapse_pipeline.lib import markdown
+from synapse_pipeline.warehouse.copy import batches
+from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.resource import Warehouse
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).

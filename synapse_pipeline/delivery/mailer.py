@@ -1,4 +1,4 @@
-"""Configurable resources: the warehouse, the folder the ERP drops its exports into, and the mailer."""
+"""The mailer: SMTP when a host is configured, else `.eml` files in a local outbox."""
 
 import smtplib
 import ssl
@@ -6,49 +6,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import dagster as dg
-from pydantic import PrivateAttr
-from sqlalchemy import Engine
-
-from synapse_pipeline.exports import ExportKind, find_export
-from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
-
-
-class Warehouse(dg.ConfigurableResource):
-    """The BI warehouse, any SQLAlchemy URL: PostgreSQL in production, an SQLite file by default.
-
-    The schema is created (idempotently) before the first use in a run.
-    """
-
-    url: str
-    _engine: Engine | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._engine = make_engine(self.url)
-        create_schema(self._engine)
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            raise RuntimeError("Warehouse used outside a Dagster run; call setup_for_execution first")
-        return self._engine
-
-    @property
-    def display_url(self) -> str:
-        """The URL with its password masked, for metadata and logs."""
-        return masked(self.url)
-
-
-class ExportFiles(dg.ConfigurableResource):
-    """The directory where the ERP exports `estoque*.csv` and `faturamento*.csv` arrive."""
-
-    data_dir: str
-
-    def find(self, kind: ExportKind) -> Path:
-        return find_export(Path(self.data_dir), kind)
 
 
 class Mailer(dg.ConfigurableResource):

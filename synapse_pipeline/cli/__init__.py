@@ -1,0 +1,1 @@
+"""The `synapse` command (click): the project's own tasks beside Dagster's CLI."""

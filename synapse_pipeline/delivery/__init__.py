@@ -1,0 +1,1 @@
+"""Delivery: users, the audit log, the mailer, and the reports delivered once per report and user."""

@@ -1,0 +1,1 @@
+"""Shared plumbing with no domain of its own: UI markdown, atomic file writes."""

@@ -1,0 +1,1 @@
+"""Maintenance: the warehouse backup, taken after the loads, KPI tables and reports."""

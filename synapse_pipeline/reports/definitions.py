@@ -1,0 +1,13 @@
+"""The reports' definitions: the monthly report, its job and its schedule."""
+
+import dagster as dg
+
+from synapse_pipeline.reports import assets
+from synapse_pipeline.reports.jobs import relatorio_job
+from synapse_pipeline.reports.schedules import monthly_report_schedule
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([assets], group_name="reports"),
+    jobs=[relatorio_job],
+    schedules=[monthly_report_schedule],
+)

@@ -1,0 +1,17 @@
+"""Storing a rendered report in `report`, one row per name, updated in place."""
+
+from sqlalchemy import Connection, func
+from sqlalchemy.dialects import postgresql, sqlite
+
+from synapse_pipeline.warehouse.models import Report
+
+
+def upsert_report(conn: Connection, name: str, content: str) -> int:
+    """Store a report under its unique name: a new version replaces the row, never adds a second one."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Report).values(name=name, content=content)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Report.name],
+        set_={"content": statement.excluded.content, "created_at": func.now()},
+    ).returning(Report.id)
+    return conn.execute(statement).scalar_one()

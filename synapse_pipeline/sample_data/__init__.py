@@ -1,0 +1,1 @@
+"""Sample exports shaped like the real ones (export profile), of any size."""

@@ -1,0 +1,8 @@
+"""The warehouse's definitions: the `Warehouse` resource every stage writes through."""
+
+import dagster as dg
+
+from synapse_pipeline.settings import DATABASE_URL_ENV, default_database_url, env_or_default
+from synapse_pipeline.warehouse.resource import Warehouse
+
+defs = dg.Definitions(resources={"warehouse": Warehouse(url=env_or_default(DATABASE_URL_ENV, default_database_url()))})
