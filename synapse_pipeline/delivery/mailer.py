@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from synapse_pipeline.lib.files import written_atomically
+
 
 class Mailer(dg.ConfigurableResource):
     """Sends the report emails: by SMTP when a host is set, else as `.eml` files in a local outbox.
@@ -44,7 +46,6 @@ def write_eml(outbox: Path, name: str, message: EmailMessage) -> Path:
     """Write the message atomically: a crash never leaves half an `.eml` under its final name."""
     outbox.mkdir(parents=True, exist_ok=True)
     target = outbox / f"{name}.eml"
-    partial = outbox / f".{name}.eml.partial"
-    partial.write_bytes(message.as_bytes())
-    partial.replace(target)
+    with written_atomically(target) as partial:
+        partial.write_bytes(message.as_bytes())
     return target

@@ -12,13 +12,14 @@ on the row counts. Duplicate lines are proportional to the row count: 14 per 1,4
 """
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from synapse_pipeline.lib.files import written_atomically
 
 ESTOQUE_COLUMNS: tuple[str, ...] = (
     "data", "cod_cliente", "es_centro", "tipo_material", "origem", "cod_produto", "lote",
@@ -155,16 +156,10 @@ def generate(
 
 def _write_atomically(path: Path, columns: tuple[str, ...], blocks: Iterator[str]) -> None:
     """Write the header and the blocks to a temporary file beside `path`, then rename it to `path`."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8", newline="") as file:
-            file.write("|".join(columns) + "\n")
-            for block in blocks:
-                file.write(block)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with written_atomically(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as file:
+        file.write("|".join(columns) + "\n")
+        for block in blocks:
+            file.write(block)
 
 
 def _catalogue(rng: np.random.Generator, clients: int) -> _Catalogue:

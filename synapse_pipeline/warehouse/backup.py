@@ -21,6 +21,7 @@ from sqlalchemy import Connection, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from synapse_pipeline.lib.files import written_atomically
 from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.fingerprint import table_checksum, warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
@@ -75,8 +76,7 @@ def backup(url: str, directory: Path, keep: int, *, snapshot: str | None = None)
     suffix = _suffix_for(parsed)
     directory.mkdir(parents=True, exist_ok=True)
     target = _new_name(directory, suffix)
-    partial = directory / f".{target.name}.partial"
-    try:
+    with written_atomically(target) as partial:
         if suffix == PG_DUMP_SUFFIX:
             options = [f"--snapshot={snapshot}"] if snapshot else []
             _run_pg("pg_dump", parsed, ["--format=custom", f"--file={partial}", *options])
@@ -84,9 +84,6 @@ def backup(url: str, directory: Path, keep: int, *, snapshot: str | None = None)
             if snapshot:
                 raise BackupError("a snapshot applies to PostgreSQL only")
             _sqlite_copy(_sqlite_path(parsed, must_exist=True), partial, standalone=True)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
     prune(directory, suffix, keep)
     return target
 
