@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -57,25 +58,21 @@ def env_or_default_config(name: str, default: str) -> str | dict[str, str]:
     return {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
 
 
-EMBEDDED_INSTANCE_YAML = """\
-# Embedded Dagster instance written by `synapse`: runs, events and schedule ticks in SQLite files here.
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 3
-run_retries:
-  enabled: true
-telemetry:
-  enabled: false
-"""
+# Where the root dagster.yaml puts its files; `synapse` points DAGSTER_HOME there instead (see below).
+_STORAGE_KEYS = ("storage", "local_artifact_storage")
 
 
 def embedded_dagster_home() -> Path:
-    """The default DAGSTER_HOME, `.synapse/dagster/`, created with its dagster.yaml on first use."""
+    """The default DAGSTER_HOME, `.synapse/dagster/`: the root `dagster.yaml`'s instance, written there on use.
+
+    Its settings are the root file's; only its storage is left to default to DAGSTER_HOME, so that with
+    SYNAPSE_STATE_DIR set the instance moves with the state directory.
+    """
     home = state_dir() / "dagster"
+    settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    text = yaml.safe_dump({k: v for k, v in settings.items() if k not in _STORAGE_KEYS}, sort_keys=False)
     config = home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() != text:
         home.mkdir(parents=True, exist_ok=True)
-        config.write_text(EMBEDDED_INSTANCE_YAML)
+        config.write_text(text)
     return home

@@ -7,27 +7,17 @@ import dagster as dg
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.ingest import assets as ingest
+from synapse_pipeline.definitions import defs
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.resources import ExportFiles
-from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
-from synapse_pipeline.reports.assets import relatorio_mensal
+from synapse_pipeline.kpis.catalog import KPI_TABLES
+from synapse_pipeline.maintenance.backup import BackupSettings
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
 from synapse_pipeline.warehouse.resource import Warehouse
 
-ASSETS = [
-    ingest.estoque_raw,
-    ingest.faturamento_raw,
-    ingest.clientes,
-    ingest.estoque,
-    ingest.faturamento,
-    grupo_produto,
-    *kpi_assets,
-    relatorio_mensal,
-]
-KPI_TABLES = ["grupo_produto", *(a.key.path[-1] for a in kpi_assets)]
+ASSETS = list(defs.assets or ())  # every asset of the code location, as Dagster loads it
 UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
 
 
@@ -56,6 +46,7 @@ class Pipeline:
             "warehouse": Warehouse(url=self.warehouse_url),
             "export_files": ExportFiles(data_dir=str(self.data_dir)),
             "io_manager": dg.FilesystemIOManager(base_dir=str(self.storage)),
+            "backup_settings": BackupSettings(directory=str(self.storage / "backups")),
         }
 
     def materialize(

@@ -1,7 +1,6 @@
 """Backup and restore of the warehouse, on SQLite and PostgreSQL: a restore into a fresh database gives back every
 table, row for row; retention keeps the newest backups; failures say what went wrong and never show a password."""
 
-import argparse
 import os
 import shutil
 import stat
@@ -12,9 +11,11 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 
+from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.maintenance.backup import (
@@ -27,7 +28,8 @@ from synapse_pipeline.maintenance.backup import (
     BackupSettings,
 )
 from synapse_pipeline.maintenance.backup import backup as backup_asset
-from synapse_pipeline.warehouse.backup import BackupError, add_restore_command, backup, backups, restore
+from synapse_pipeline.settings import DATABASE_URL_ENV
+from synapse_pipeline.warehouse.backup import BackupError, backup, backups, restore
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.resource import Warehouse
@@ -70,11 +72,10 @@ def _checksums(url: str) -> dict[str, tuple[int, str]]:
         engine.dispose()
 
 
-def _synapse_restore(url_factory: Callable[[], str], *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="synapse")
-    add_restore_command(parser.add_subparsers(dest="command", required=True), url_factory)
-    args = parser.parse_args(["restore", *argv])
-    return args.handler(args)
+def _synapse_restore(configured_url: str, *argv: str) -> Result:
+    """`synapse restore ...` with `configured_url` as the configured warehouse."""
+    env = {DATABASE_URL_ENV: configured_url}
+    return CliRunner().invoke(synapse, ["restore", *argv], env=env, catch_exceptions=False)
 
 
 def _materialize_backup(pipeline: Pipeline, directory: Path, keep: int = 7) -> dg.ExecuteInProcessResult:
@@ -101,7 +102,7 @@ def test_backup_runs_after_every_month_of_the_loads_and_reports(tmp_path: Path) 
         "export_files": ExportFiles(data_dir=str(tmp_path)),
         "backup_settings": BackupSettings(directory=str(tmp_path / "backups")),
     }
-    defs = dg.Definitions(assets=[*ASSETS, backup_asset], resources=resources)
+    defs = dg.Definitions(assets=ASSETS, resources=resources)
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     key = dg.AssetKey("backup")
@@ -111,9 +112,7 @@ def test_backup_runs_after_every_month_of_the_loads_and_reports(tmp_path: Path) 
         assert isinstance(graph.get_partition_mapping(key, dg.AssetKey(partitioned)), dg.AllPartitionMapping)
 
 
-def test_backup_restores_every_table_into_a_fresh_database(
-    pipeline: Pipeline, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_backup_restores_every_table_into_a_fresh_database(pipeline: Pipeline, fresh_url: str, tmp_path: Path) -> None:
     pipeline.load_all_and_kpis()
     assert pipeline.materialize(["relatorio_mensal"], partition="2025-07-01").success
     engine = pipeline.engine()
@@ -138,9 +137,10 @@ def test_backup_restores_every_table_into_a_fresh_database(
     assert list(path.parent.iterdir()) == [path], "no temporary file is left behind"
 
     # `synapse restore FILE` into the configured warehouse: a fresh, empty database.
-    assert _synapse_restore(lambda: fresh_url, str(path)) == 0
+    result = _synapse_restore(fresh_url, str(path))
+    assert result.exit_code == 0
     assert _checksums(fresh_url) == source
-    out = capsys.readouterr().out
+    out = result.stdout
     assert f"restored {path}" in out and "faturamento" in out and "obsolescencia" in out
 
     # A second restore over the restored data replaces it (--clean), and the warehouse still takes new loads.
@@ -164,7 +164,7 @@ def test_restore_rolls_a_damaged_warehouse_back(pipeline: Pipeline, tmp_path: Pa
     engine.dispose()
     assert _checksums(pipeline.warehouse_url) != source
 
-    assert _synapse_restore(lambda: "sqlite:///nowhere.db", str(path), "--to", pipeline.warehouse_url) == 0
+    assert _synapse_restore("sqlite:///nowhere.db", str(path), "--to", pipeline.warehouse_url).exit_code == 0
     assert _checksums(pipeline.warehouse_url) == source
 
 
@@ -205,9 +205,10 @@ def test_restore_errors_are_clear(tmp_path: Path, pg_database: URL) -> None:
         backup(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "backups", keep=1)
 
 
-def test_cli_reports_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _synapse_restore(lambda: f"sqlite:///{tmp_path / 'w.db'}", str(tmp_path / "synapse-x.sqlite")) == 1
-    assert "error: no backup file at" in capsys.readouterr().err
+def test_cli_reports_a_missing_file(tmp_path: Path) -> None:
+    result = _synapse_restore(f"sqlite:///{tmp_path / 'w.db'}", str(tmp_path / "synapse-x.sqlite"))
+    assert result.exit_code == 1
+    assert "error: no backup file at" in result.stderr
     assert not (tmp_path / "w.db").exists()
 
 

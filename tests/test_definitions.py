@@ -41,3 +41,29 @@ def test_faturamento_is_monthly_and_loads_a_range_in_one_run() -> None:
     assert spec.partitions_def.get_first_partition_key() == "2024-01-01"
     assets = defs.resolve_assets_def("faturamento")
     assert assets.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout() -> None:
+    """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b)."""
+    graph = defs.resolve_asset_graph()
+    assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
+        "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "estoque", "estoque_aging",
+        "estoque_raw", "faturamento", "faturamento_raw", "frequencia_compra", "giro_sku", "grupo_produto",
+        "mix_produto", "obsolescencia", "relatorio_mensal", "vendas_regiao",
+    ]  # fmt: skip
+    assert sorted(key.to_user_string() for key in graph.asset_check_keys) == [
+        "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",
+        "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema",
+    ]  # fmt: skip
+    assert sorted(job.name for job in defs.resolve_all_job_defs()) == [
+        "__ASSET_JOB", "backup_job", "deliver_reports_job", "faturamento_job", "ingest_job", "kpi_job",
+        "kpi_job_celery", "relatorio_job",
+    ]  # fmt: skip
+    assert sorted(schedule.name for schedule in defs.schedules or ()) == [
+        "daily_load_schedule",
+        "monthly_report_schedule",
+    ]
+    assert sorted(sensor.name for sensor in defs.sensors or ()) == [
+        "export_file_sensor", "faturamento_months_sensor", "report_delivery_sensor",
+    ]  # fmt: skip
+    assert sorted(defs.resources or {}) == ["backup_settings", "export_files", "io_manager", "mailer", "warehouse"]

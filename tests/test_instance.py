@@ -1,4 +1,4 @@
-"""The production instance (dagster.yaml): Dagster's own storage on PostgreSQL, and backfills through the daemon."""
+"""The production instance (deploy/dagster.yaml): Dagster's storage on PostgreSQL, and backfills through the daemon."""
 
 import os
 import shutil
@@ -35,10 +35,10 @@ def dagster_pg_url(pg_server: URL) -> Iterator[str]:
 
 @pytest.fixture
 def production_home(tmp_path: Path, dagster_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A DAGSTER_HOME holding the project's dagster.yaml, its storage URL in the environment."""
+    """A DAGSTER_HOME holding the production dagster.yaml (deploy/), its storage URL in the environment."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("SYNAPSE_DAGSTER_PG_URL", dagster_pg_url)
     return home
 
