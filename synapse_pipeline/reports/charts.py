@@ -1,0 +1,147 @@
+"""The report's four matplotlib charts, exported as inline SVG (self-contained HTML) or as PNG (mail attachments)."""
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from synapse_pipeline.reports.formatting import long_month, number, short_month, tick
+from synapse_pipeline.reports.model import MonthlyReport, StockSection
+
+CHART_TREND, CHART_CLIENTS, CHART_MIX, CHART_AGING = "tendencia", "clientes", "mix", "aging"
+
+# Text drawn as glyph paths: the browser needs no font, and data text only reaches the SVG as an escaped comment.
+# A fixed salt keeps the SVG ids stable; `$` in a client name is text, not mathtext.
+_MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse_math": False, "font.size": 9}
+_ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
+_AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
+_PNG_DPI = 150
+_CSS_PX_PER_INCH = 96
+_LABEL_WIDTH = 32
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart as the template places it: inline SVG markup, or (PNG flavour, `svg` empty) a `cid:` image."""
+
+    title: str
+    svg: str
+    width: int  # CSS pixels
+    height: int
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_WIDTH else text[: _LABEL_WIDTH - 1] + "…"
+
+
+def _axes_figure(width: float, height: float, title: str) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_title(title, loc="left", fontweight="bold")
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure
+
+
+def _tonnes_axis(value: float, _position: int) -> str:
+    """matplotlib's tick formatter signature around the report's own tick labels."""
+    return tick(value)
+
+
+def _trend_chart(report: MonthlyReport, title: str) -> Figure:
+    figure = _axes_figure(8, 3, title)
+    axes = figure.axes[0]
+    months = [headline.month for headline in report.trend]
+    colours = [_ACCENT if month == report.month else _MUTED for month in months]
+    axes.bar(range(len(months)), [headline.net_tonnes for headline in report.trend], color=colours)
+    labels = [f"{short_month(month)}\n{month.year}" for month in months]
+    axes.set_xticks(range(len(months)), labels=labels)
+    axes.set_ylabel("t líquidas")
+    axes.yaxis.set_major_formatter(FuncFormatter(_tonnes_axis))
+    return figure
+
+
+def _bars_chart(title: str, labels: list[str], tonnes: list[float]) -> Figure:
+    """Horizontal bars, largest on top, each labelled with its tonnes."""
+    figure = _axes_figure(8, 0.8 + 0.3 * len(labels), title)
+    axes = figure.axes[0]
+    bars = axes.barh(range(len(labels)), tonnes, color=_ACCENT)  # positions: equal names stay separate bars
+    axes.set_yticks(range(len(labels)), labels=[_short(label) for label in labels])
+    axes.bar_label(bars, labels=[number(value) for value in tonnes], padding=3)
+    axes.invert_yaxis()
+    axes.set_xlabel("t líquidas")
+    axes.xaxis.set_major_formatter(FuncFormatter(_tonnes_axis))
+    axes.margins(x=0.15)
+    return figure
+
+
+def _aging_chart(stock: StockSection, title: str) -> Figure:
+    figure = _axes_figure(8, 3, title)
+    axes = figure.axes[0]
+    colours = [_AGING_COLOURS[i % len(_AGING_COLOURS)] for i in range(len(stock.aging))]
+    axes.bar(range(len(stock.aging)), [bucket.tonnes for bucket in stock.aging], color=colours)
+    axes.set_xticks(range(len(stock.aging)), labels=[_short(bucket.bucket) for bucket in stock.aging])
+    axes.set_xlabel("Idade (dias)")
+    axes.set_ylabel("t")
+    axes.yaxis.set_major_formatter(FuncFormatter(_tonnes_axis))
+    return figure
+
+
+def _mix_by_group(report: MonthlyReport) -> dict[str, float]:
+    tonnes: dict[str, float] = defaultdict(float)
+    for line in report.mix:
+        tonnes[line.grupo] += line.net_tonnes
+    return dict(sorted(tonnes.items(), key=lambda item: -item[1]))
+
+
+def _figures(report: MonthlyReport) -> dict[str, tuple[str, Figure]]:
+    """Chart name -> (title, figure), for the charts that have data."""
+    figures: dict[str, tuple[str, Figure]] = {}
+    if report.trend:
+        title = f"Toneladas líquidas por mês (em destaque: {long_month(report.month)})"
+        figures[CHART_TREND] = (title, _trend_chart(report, title))
+    if report.top_clients:
+        title = "Maiores clientes"
+        names = [client.nome for client in report.top_clients]
+        figures[CHART_CLIENTS] = (title, _bars_chart(title, names, [c.net_tonnes for c in report.top_clients]))
+    if report.mix:
+        title = "Mix por grupo de produto"
+        groups = _mix_by_group(report)
+        figures[CHART_MIX] = (title, _bars_chart(title, list(groups), list(groups.values())))
+    if report.stock is not None and report.stock.aging:
+        title = "Envelhecimento do estoque por faixa de idade"
+        figures[CHART_AGING] = (title, _aging_chart(report.stock, title))
+    return figures
+
+
+def _svg(figure: Figure, name: str) -> str:
+    """The figure as an `<svg>` element, its ids prefixed with `name`: several charts share one HTML document."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
+    return svg.replace(' id="', f' id="{name}-').replace('href="#', f'href="#{name}-').replace("url(#", f"url(#{name}-")
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_PNG_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def draw_charts(report: MonthlyReport, flavour: Literal["svg", "png"]) -> tuple[dict[str, Chart], dict[str, bytes]]:
+    """The charts that have data, by name, and (PNG flavour) their images by Content-ID, which is the same name."""
+    placed: dict[str, Chart] = {}
+    images: dict[str, bytes] = {}
+    with mpl.rc_context(_MATPLOTLIB_RC):
+        for name, (title, figure) in _figures(report).items():
+            width, height = (round(inches * _CSS_PX_PER_INCH) for inches in figure.get_size_inches())
+            if flavour == "svg":
+                placed[name] = Chart(title, _svg(figure, name), width, height)
+            else:
+                images[name] = _png(figure)
+                placed[name] = Chart(title, "", width, height)
+    return placed, images
