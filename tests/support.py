@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.definitions import defs
@@ -14,7 +14,7 @@ from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.maintenance.backup import BackupSettings
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from synapse_pipeline.warehouse.models import Base
+from synapse_pipeline.warehouse.models import Base, User
 from synapse_pipeline.warehouse.resource import Warehouse
 
 ASSETS = list(defs.assets or ())  # every asset of the code location, as Dagster loads it
@@ -24,6 +24,15 @@ UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
 def libpq(url: URL | str) -> str:
     """A SQLAlchemy PostgreSQL URL as the plain libpq URL psycopg and the command-line tools take."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+PASSWORD = "secret123"  # a valid password for the users the tests add
+
+
+def stored_hash(engine: Engine, email: str) -> str:
+    """The bcrypt hash in the `user` row (no domain function returns it)."""
+    with engine.connect() as conn:
+        return conn.execute(select(User.password).where(User.email == email)).scalar_one()
 
 
 def empty_tables(engine: Engine) -> None:

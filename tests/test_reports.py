@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from synapse_pipeline.cli.main import main
+from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
 from tests.support import Pipeline, failure_message
 
@@ -52,15 +53,18 @@ def test_month_without_billing_has_no_report(reported: Pipeline) -> None:
     assert reported.scalar("SELECT count(*) FROM report") == 2
 
 
-def test_cli_lists_and_exports_reports(
-    reported: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_lists_and_exports_reports(reported: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNAPSE_DATABASE_URL", reported.warehouse_url)
-    assert main(["reports", "list"]) == 0
-    assert "relatorio-mensal-2025-07" in capsys.readouterr().out
+
+    def synapse_reports(*argv: str) -> Result:
+        return CliRunner().invoke(synapse, ["reports", *argv], catch_exceptions=False)
+
+    listed = synapse_reports("list")
+    assert listed.exit_code == 0
+    assert "relatorio-mensal-2025-07" in listed.stdout
     target = tmp_path / "julho.html"
-    assert main(["reports", "export", "relatorio-mensal-2025-07", str(target)]) == 0
+    assert synapse_reports("export", "relatorio-mensal-2025-07", str(target)).exit_code == 0
     assert target.read_text(encoding="utf-8") == reported.scalar(
         "SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'"
     )
-    assert main(["reports", "export", "relatorio-mensal-1999-01", str(target)]) == 1
+    assert synapse_reports("export", "relatorio-mensal-1999-01", str(target)).exit_code == 1

@@ -1,49 +1,34 @@
-"""Users of the report delivery: bcrypt hashing, the domain functions and `synapse users`, on SQLite and PostgreSQL.
-
-bcrypt at cost 12 takes about a quarter of a second per hash, so each test adds as few users as it can.
+"""Users of the report delivery: bcrypt hashing, email addresses and the `user` table operations, on SQLite and
+PostgreSQL. bcrypt at cost 12 takes about a quarter of a second per hash, so each test adds as few users as it can.
 """
 
-import argparse
 import dataclasses
-import io
-import os
-import pty
 import re
-import select
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline.cli.users import register
+from synapse_pipeline.delivery.passwords import UserError, hash_password, verify_password
 from synapse_pipeline.delivery.users import (
-    UserError,
     UserView,
     add_user,
     find_user,
-    hash_password,
     list_users,
     normalise_email,
     recipients,
     set_active,
     set_email_preference,
     set_password,
-    verify_password,
 )
-from synapse_pipeline.settings import PROJECT_ROOT
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import User
-
-PASSWORD = "secret123"
-
-Synapse = Callable[..., tuple[int, str, str]]
+from tests.support import PASSWORD, stored_hash
 
 
 @pytest.fixture
@@ -52,11 +37,6 @@ def engine(warehouse_url: str) -> Iterator[Engine]:
     create_schema(engine)
     yield engine
     engine.dispose()
-
-
-def _stored_hash(engine: Engine, email: str) -> str:
-    with engine.connect() as conn:
-        return conn.execute(sql_select(User.password).where(User.email == email)).scalar_one()
 
 
 def _count(conn: Connection) -> int:
@@ -153,7 +133,7 @@ def test_add_and_list(engine: Engine) -> None:
     with engine.connect() as conn:
         assert list_users(conn) == [ana, bia]
         assert find_user(conn, " ANA@example.COM") == ana
-    assert verify_password(PASSWORD, _stored_hash(engine, "ana@example.com"))
+    assert verify_password(PASSWORD, stored_hash(engine, "ana@example.com"))
 
 
 def test_duplicate_email_is_refused_whatever_its_case(engine: Engine) -> None:
@@ -208,12 +188,12 @@ def test_deactivate_activate_and_email_preference_move_last_update(engine: Engin
 def test_set_password_replaces_the_hash(engine: Engine) -> None:
     with engine.begin() as conn:
         added = add_user(conn, username="Ana", email="ana@example.com", password=PASSWORD)
-    old_hash = _stored_hash(engine, "ana@example.com")
+    old_hash = stored_hash(engine, "ana@example.com")
     with engine.begin() as conn:
         changed = set_password(conn, "Ana@Example.com", "another-secret")
         with pytest.raises(UserError, match="at least 8 characters"):
             set_password(conn, "ana@example.com", "short")
-    new_hash = _stored_hash(engine, "ana@example.com")
+    new_hash = stored_hash(engine, "ana@example.com")
     assert new_hash != old_hash
     assert verify_password("another-secret", new_hash)
     assert not verify_password(PASSWORD, new_hash)
@@ -280,176 +260,3 @@ def test_concurrent_add_of_the_same_email_is_a_user_error(engine: Engine) -> Non
     assert isinstance(error.__cause__, IntegrityError)
     assert "already exists" in str(error)
     assert outcome["users_after"] == 1
-
-
-# `synapse users`, end to end through argparse
-
-
-@pytest.fixture
-def synapse(warehouse_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Synapse:
-    """Runs `synapse users ...` with the given standard input; returns (status, stdout, stderr)."""
-    parser = argparse.ArgumentParser(prog="synapse")
-    register(parser.add_subparsers(dest="command", required=True), lambda: make_engine(warehouse_url))
-
-    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        args = parser.parse_args(argv)
-        status = args.handler(args)
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
-
-
-def test_cli_end_to_end(synapse: Synapse, request: pytest.FixtureRequest) -> None:
-    assert synapse("users", "list")[:2] == (
-        0,
-        "no users yet (add one: synapse users add --username NAME --email EMAIL)\n",
-    )
-
-    engine: Engine = request.getfixturevalue("engine")  # only now: the command above created the SQLite schema
-    status, out, _ = synapse("users", "add", "--username", "Ana", "--email", "Ana@Example.com", stdin=PASSWORD + "\n")
-    assert status == 0
-    assert re.fullmatch(r"added ana@example\.com \(id \d+\)\n", out)
-    status, out, _ = synapse(
-        "users",
-        "add",
-        "--username",
-        "Bia",
-        "--email",
-        "bia@example.com",
-        "--admin",
-        "--no-email",
-        stdin="s3cret-bia\r\n",
-    )
-    assert status == 0
-    assert verify_password("s3cret-bia", _stored_hash(engine, "bia@example.com"))  # the \r\n is not kept
-    status, out, err = synapse("users", "add", "--username", "Ana 2", "--email", "ANA@example.com", stdin="secret123\n")
-    assert (status, out) == (1, "")
-    assert err == "error: a user with email ana@example.com already exists (id 1)\n"
-
-    status, out, _ = synapse("users", "list")
-    assert status == 0
-    header, _rule, ana_line, bia_line = out.splitlines()
-    assert " ".join(header.split()) == "id username email admin active receives email last update (UTC)"
-    assert ana_line.split()[1:6] == ["Ana", "ana@example.com", "no", "yes", "yes"]
-    assert bia_line.split()[1:6] == ["Bia", "bia@example.com", "yes", "yes", "no"]
-    ana_hash = _stored_hash(engine, "ana@example.com")
-    assert ana_hash not in out
-    assert "$2b$" not in out
-
-    assert synapse("users", "deactivate", "ANA@example.com")[:2] == (0, "deactivated ana@example.com\n")
-    with engine.connect() as conn:
-        assert recipients(conn) == []
-    assert synapse("users", "activate", "ana@example.com")[:2] == (0, "activated ana@example.com\n")
-    assert synapse("users", "set-email-preference", "ana@example.com", "off")[:2] == (
-        0,
-        "ana@example.com does not receive the report by email\n",
-    )
-    assert synapse("users", "set-email-preference", "bia@example.com", "on")[:2] == (
-        0,
-        "bia@example.com receives the report by email\n",
-    )
-    with engine.connect() as conn:
-        assert [u.email for u in recipients(conn)] == ["bia@example.com"]
-
-    assert synapse("users", "set-password", "ana@example.com", stdin="another-secret\n")[:2] == (
-        0,
-        "password changed for ana@example.com\n",
-    )
-    new_hash = _stored_hash(engine, "ana@example.com")
-    assert new_hash != ana_hash
-    assert verify_password("another-secret", new_hash)
-
-
-@pytest.mark.parametrize(
-    ("argv", "stdin", "message"),
-    [
-        (("add", "--username", "Bia", "--email", "bia@example"), "secret123\n", "not a valid email address"),
-        (("add", "--username", " ", "--email", "bia@example.com"), "secret123\n", "username must not be empty"),
-        (("add", "--username", "Bia", "--email", "bia@example.com"), "short\n", "at least 8 characters"),
-        (("add", "--username", "Bia", "--email", "bia@example.com"), "", "no password"),
-        (("set-password", "nobody@example.com"), "", "no password"),
-        (("set-password", "nobody@example.com"), "secret123\n", "no user with email nobody@example.com"),
-        (("deactivate", "nobody@example.com"), "", "no user with email nobody@example.com"),
-        (("set-email-preference", "nobody@example.com", "on"), "", "no user with email nobody@example.com"),
-    ],
-)
-def test_cli_errors_exit_1_and_change_nothing(
-    synapse: Synapse, engine: Engine, argv: tuple[str, ...], stdin: str, message: str
-) -> None:
-    status, out, err = synapse("users", *argv, stdin=stdin)
-    assert (status, out) == (1, "")
-    assert err.startswith("error: ")
-    assert message in err
-    with engine.connect() as conn:
-        assert list_users(conn) == []
-
-
-def test_cli_has_no_password_option(synapse: Synapse) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        synapse("users", "add", "--username", "Ana", "--email", "ana@example.com", "--password", PASSWORD)
-    assert exit_info.value.code == 2
-
-
-# The terminal: the password is asked twice, without echo
-
-_CLI = """
-import argparse, sys
-from synapse_pipeline.cli.users import register
-from synapse_pipeline.warehouse.database import make_engine
-parser = argparse.ArgumentParser(prog="synapse")
-register(parser.add_subparsers(dest="command", required=True), lambda: make_engine(sys.argv[1]))
-args = parser.parse_args(sys.argv[2:])
-sys.exit(args.handler(args))
-"""
-
-
-def _at_terminal(argv: list[str], answers: list[str]) -> tuple[int, str]:
-    """Run the CLI in a child whose controlling terminal is a pseudo-terminal, answering each prompt in turn."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child
-        try:
-            os.chdir(PROJECT_ROOT)
-            os.execv(sys.executable, [sys.executable, "-c", _CLI, *argv])
-        finally:
-            os._exit(127)
-    output = b""
-    answered_at = 0  # length of the output when the last answer was typed
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            if answers and len(output) > answered_at and output.endswith(b": "):
-                os.write(fd, answers.pop(0).encode() + b"\n")
-                answered_at = len(output)
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(fd, 1024)
-                except OSError:  # EIO: the child has exited
-                    break
-                if not chunk:
-                    break
-                output += chunk
-    finally:
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output.decode().replace("\r\n", "\n")
-
-
-def test_cli_at_a_terminal_asks_the_password_twice(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    add = ["users", "add", "--username", "Ana", "--email", "ana@example.com"]
-
-    status, output = _at_terminal([url, *add], [PASSWORD, "secret124"])
-    assert status == 1
-    assert "error: the two passwords differ" in output
-
-    status, output = _at_terminal([url, *add], [PASSWORD, PASSWORD])
-    assert status == 0, output
-    assert "password: " in output and "password again: " in output
-    assert PASSWORD not in output  # not echoed
-    assert "added ana@example.com (id 1)" in output
-    engine = make_engine(url)
-    assert verify_password(PASSWORD, _stored_hash(engine, "ana@example.com"))
-    engine.dispose()

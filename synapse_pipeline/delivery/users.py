@@ -1,6 +1,7 @@
-"""The people who receive the monthly report: accounts, bcrypt passwords and email preferences.
+"""The people who receive the monthly report: their accounts and email preferences in the `user` table.
 
 Every function works on an open `Connection` inside the caller's transaction, so a command commits all or nothing.
+Passwords are checked and hashed by `passwords`; no function here returns a hash.
 """
 
 import re
@@ -10,27 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
 
-import bcrypt
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from synapse_pipeline.delivery import audit
+from synapse_pipeline.delivery.passwords import UserError, check_password, hash_password
 from synapse_pipeline.warehouse.database import is_postgres
 from synapse_pipeline.warehouse.models import User
 
-BCRYPT_ROUNDS = 12
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; bcrypt 5 raises on longer input, older versions truncate
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
 AUDITED_FIELDS = ("username", "email", "is_admin", "is_active", "receive_email")
 
 # One `@`; a local part without spaces or quotes; a domain of two or more dot-separated labels of letters
 # (accents allowed), digits and hyphens. `parseaddr` separately rejects display names, comments and lists.
 _EMAIL = re.compile(r'[^@\s"]+@[\w-]+(?:\.[\w-]+)+')
-
-
-class UserError(ValueError):
-    """A request that cannot be honoured; the message is meant for the person at the terminal."""
 
 
 @dataclass(frozen=True)
@@ -62,31 +56,6 @@ _VIEW_COLUMNS = (
 def _now() -> datetime:
     """Naive UTC, the convention of the `TIMESTAMP` columns (and of SQLite's CURRENT_TIMESTAMP)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _check_password(password: str) -> bytes:
-    encoded = password.encode("utf-8")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters ({len(password)} given)")
-    if len(encoded) > MAX_PASSWORD_BYTES:
-        raise UserError(f"the password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 ({len(encoded)} given)")
-    return encoded
-
-
-def hash_password(password: str) -> str:
-    """The bcrypt hash (cost `BCRYPT_ROUNDS`) of a password of 8 characters to 72 UTF-8 bytes."""
-    return bcrypt.hashpw(_check_password(password), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
-
-
-def verify_password(password: str, hashed: str) -> bool:
-    """Whether `password` matches the bcrypt hash; False for a malformed hash or an over-long password."""
-    encoded = password.encode("utf-8")
-    if len(encoded) > MAX_PASSWORD_BYTES:  # never hashed, so never valid (bcrypt 4 would compare a truncated copy)
-        return False
-    try:
-        return bcrypt.checkpw(encoded, hashed.encode("ascii"))
-    except ValueError:
-        return False
 
 
 def normalise_email(email: str) -> str:
@@ -147,7 +116,7 @@ def add_user(
     if not name:
         raise UserError("the username must not be empty")
     address = normalise_email(email)
-    _check_password(password)  # before the duplicate check, so a bad password is reported whatever the email
+    check_password(password)  # before the duplicate check, so a bad password is reported whatever the email
     existing = _lookup(conn, address)
     if existing is not None:
         raise UserError(f"a user with email {address} already exists (id {existing.id})")

@@ -5,21 +5,18 @@ A backup is written under a temporary name and renamed when complete, so a file 
 command line, and are masked in every error.
 """
 
-import argparse
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from sqlalchemy import Connection, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from synapse_pipeline.lib.files import written_atomically
 from synapse_pipeline.warehouse.database import make_engine, masked
@@ -146,31 +143,6 @@ def table_rows(url: str) -> dict[str, tuple[int, str]]:
             return _checksums_of_every_table(conn)
     finally:
         engine.dispose()
-
-
-def add_restore_command(commands: argparse._SubParsersAction, url_factory: Callable[[], str]) -> None:
-    """Add `synapse restore FILE [--to URL]`; without `--to` it restores into the warehouse `url_factory()` names."""
-    command = commands.add_parser(
-        "restore",
-        help="restore a backup (.dump into PostgreSQL, .sqlite into SQLite) into the warehouse",
-        description="Restore a backup made by the `backup` asset. The target's tables are replaced by the backup's.",
-    )
-    command.add_argument("file", type=Path, help="a synapse-*.dump or synapse-*.sqlite backup")
-    command.add_argument("--to", metavar="URL", help="SQLAlchemy URL of the target (default: the configured warehouse)")
-    command.set_defaults(handler=lambda args: _restore_command(args, url_factory))
-
-
-def _restore_command(args: argparse.Namespace, url_factory: Callable[[], str]) -> int:
-    url = args.to or url_factory()
-    try:
-        restore(args.file, url)
-    except (BackupError, ArgumentError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"restored {args.file} ({kind_of(args.file)}) into {masked(url)}")
-    for table, (rows, checksum) in table_rows(url).items():
-        print(f"{table:<22} {rows:>10,} rows  sha256 {checksum[:16]}")
-    return 0
 
 
 def _suffix_for(url: URL) -> str:

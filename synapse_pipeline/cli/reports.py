@@ -1,0 +1,40 @@
+"""`synapse reports`: the stored monthly reports, listed or exported to an HTML file."""
+
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.cli.warehouse import connection
+from synapse_pipeline.warehouse.models import Report
+
+
+@click.group()
+def reports() -> None:
+    """The stored monthly reports."""
+
+
+@reports.command("list")
+def list_reports() -> None:
+    """Name, date and size of every report."""
+    with connection() as conn:
+        query = select(Report.name, Report.created_at, func.length(Report.content)).order_by(Report.name)
+        for name, created_at, size in conn.execute(query):
+            click.echo(f"{name}  {created_at:%Y-%m-%d %H:%M}  {size:>9,} characters")
+
+
+@reports.command()
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path))
+def export(name: str, file: Path) -> None:
+    """Write a report's HTML to a file.
+
+    NAME is a stored report's, e.g. relatorio-mensal-2025-07.
+    """
+    with connection() as conn:
+        content = conn.execute(select(Report.content).where(Report.name == name)).scalar()
+    if content is None:
+        fail(f"no report named {name!r} (see: synapse reports list)")
+    file.write_text(content, encoding="utf-8")
+    click.echo(f"{name} -> {file}")

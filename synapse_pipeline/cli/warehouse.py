@@ -1,0 +1,73 @@
+"""The configured warehouse for every command: opened with its schema up to date, summarised (`synapse summary`)
+and restored from a backup (`synapse restore`), both of which print each table's row count and checksum alike."""
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import ArgumentError
+
+from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.kpis.catalog import KPI_TABLES
+from synapse_pipeline.settings import database_url
+from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
+from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
+from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+
+
+def open_engine() -> Engine:
+    """The configured warehouse (`settings.database_url()`), its schema brought up to date (idempotent)."""
+    engine = make_engine(database_url())
+    create_schema(engine)
+    return engine
+
+
+@contextmanager
+def connection() -> Iterator[Connection]:
+    """A connection to the configured warehouse, its engine disposed afterwards."""
+    engine = open_engine()
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def print_checksums(checksums: Mapping[str, tuple[int, str]]) -> None:
+    """One line per table: its name, row count and the first 16 hex digits of its content's sha256."""
+    for table, (rows, checksum) in checksums.items():
+        click.echo(f"{table:<22} {rows:>10,} rows  sha256 {checksum[:16]}")
+
+
+def print_summary() -> None:
+    """The configured warehouse's URL (password masked), then the row count and checksum of every table."""
+    with connection() as conn:
+        click.echo(masked(conn.engine.url))
+        print_checksums(warehouse_checksums(conn, KPI_TABLES))
+
+
+@click.command()
+def summary() -> None:
+    """Row count and checksum of every warehouse table."""
+    print_summary()
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--to", metavar="URL", help="SQLAlchemy URL of the target (default: the configured warehouse)")
+def restore_command(file: Path, to: str | None) -> None:
+    """Restore a backup into the warehouse (or another one).
+
+    FILE is a backup made by the `backup` asset: a synapse-*.dump restores into PostgreSQL, a synapse-*.sqlite
+    into SQLite. The target's tables are
+    replaced by the backup's; every table's row count and checksum are printed afterwards.
+    """
+    url = to or database_url()
+    try:
+        restore(file, url)
+    except (BackupError, ArgumentError) as error:
+        fail(f"error: {error}")
+    click.echo(f"restored {file} ({kind_of(file)}) into {masked(url)}")
+    print_checksums(table_rows(url))

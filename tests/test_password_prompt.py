@@ -1,0 +1,71 @@
+"""The password prompt of `synapse users add` at a real terminal: the installed `synapse` script runs in a
+pseudo-terminal, which must ask the password twice, without echoing it, and refuse two different answers."""
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from synapse_pipeline.delivery.passwords import verify_password
+from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT
+from synapse_pipeline.warehouse.database import make_engine
+from tests.support import PASSWORD, stored_hash
+
+SYNAPSE = Path(sys.executable).with_name("synapse")  # the console script installed beside this interpreter
+
+pytestmark = pytest.mark.slow  # a real process at a terminal: out of the fast lane
+
+
+def _at_terminal(url: str, argv: list[str], answers: list[str]) -> tuple[int, str]:
+    """Run `synapse` on the warehouse `url` in a child whose controlling terminal is a pseudo-terminal, answering
+    each prompt in turn."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        try:
+            os.chdir(PROJECT_ROOT)
+            os.execve(SYNAPSE, [str(SYNAPSE), *argv], os.environ | {DATABASE_URL_ENV: url})
+        finally:
+            os._exit(127)
+    output = b""
+    answered_at = 0  # length of the output when the last answer was typed
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            if answers and len(output) > answered_at and output.endswith(b": "):
+                os.write(fd, answers.pop(0).encode() + b"\n")
+                answered_at = len(output)
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:  # EIO: the child has exited
+                    break
+                if not chunk:
+                    break
+                output += chunk
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode().replace("\r\n", "\n")
+
+
+def test_cli_at_a_terminal_asks_the_password_twice(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    add = ["users", "add", "--username", "Ana", "--email", "ana@example.com"]
+
+    status, output = _at_terminal(url, add, [PASSWORD, "secret124"])
+    assert status == 1
+    assert "error: the two passwords differ" in output
+
+    status, output = _at_terminal(url, add, [PASSWORD, PASSWORD])
+    assert status == 0, output
+    assert "password: " in output and "password again: " in output
+    assert PASSWORD not in output  # not echoed
+    assert "added ana@example.com (id 1)" in output
+    engine = make_engine(url)
+    assert verify_password(PASSWORD, stored_hash(engine, "ana@example.com"))
+    engine.dispose()
