@@ -16,7 +16,6 @@ Usage: .venv/bin/python benchmarks/bench_load.py [--rows 1000000 10000000] [--pg
 Not part of the test suite.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import click
 import dagster as dg
 import psycopg
 
@@ -178,17 +178,16 @@ def _target(what: str, value: float | None, limit: float) -> str:
     return f"{'met' if met else 'NOT MET':>7}  {what}: {value} (at most {limit})"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
-    args = parser.parse_args()
+@click.command(help=__doc__)
+@click.option("--rows", type=int, multiple=True, default=(1_000_000, 10_000_000), show_default=True, help="repeatable")
+@click.option("--pg", default="postgresql://postgres@127.0.0.1:5432", show_default=True, help="server URL, no database")
+def main(rows: tuple[int, ...], pg: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     results: list[Figure] = []
-    for rows in args.rows:
-        figures = bench(rows, args.pg)
+    for count in rows:
+        figures = bench(count, pg)
         results += figures
-        print(f"\n{rows:,} faturamento rows")
+        print(f"\n{count:,} faturamento rows")
         width = max(len(f.name) for f in figures)
         print(f"{'':<{width}} {'seconds':>9} {'x copy':>7} {'peak RSS MB':>12}")
         for f in figures:
@@ -200,8 +199,7 @@ def main() -> int:
     target = OUT / "results.json"
     target.write_text(json.dumps({"figures": [asdict(f) for f in results], "targets": verdicts}, indent=2))
     print(f"\nwritten to {target}")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
