@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline.ingest.assets import BULK_METHOD, ROW_METHOD
+from synapse_pipeline.ingest.loads import BULK_METHOD, ROW_METHOD
 from tests.support import Pipeline, failure_message
 
 pytestmark = pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)

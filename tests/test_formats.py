@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from synapse_pipeline.ingest.exports import ExportError, profile_file
+from synapse_pipeline.ingest.kinds import ExportError
+from synapse_pipeline.ingest.profile import profile_file
 from tests.support import Pipeline
 
 FILES = ("estoque 1.csv", "faturamento 1.csv")
@@ -97,7 +98,7 @@ def test_utf8_elsewhere_and_an_unfinished_sequence_at_the_end_is_refused_as_mixe
 def test_a_byte_cp1252_lacks_is_seen_where_a_block_ends_inside_a_utf8_sequence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("synapse_pipeline.ingest.exports.BLOCK_BYTES", 8)
+    monkeypatch.setattr("synapse_pipeline.ingest.profile.BLOCK_BYTES", 8)
     path = tmp_path / "faturamento.csv"
     path.write_bytes(b"a|b\nxy\xe1\x81Z|1\n")  # the first block ends on \xe1\x81, the next one's Z breaks UTF-8
     assert profile_file(path).encoding == "latin-1"

@@ -6,7 +6,8 @@ write: a blocking `@asset_check` would only run after its asset's output had bee
 
 import dagster as dg
 
-from synapse_pipeline.ingest.exports import ExportError, ExportKind, ExportReport
+from synapse_pipeline.ingest.kinds import ExportError, ExportKind
+from synapse_pipeline.ingest.report import ExportReport
 
 SCHEMA_CHECK = "schema"
 DUPLICATE_LINES_CHECK = "duplicate_lines"

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from synapse_pipeline.ingest import assets
+from synapse_pipeline.ingest import loads, raw
 from synapse_pipeline.ingest.jobs import faturamento_job, ingest_job
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.ingest.schedules import daily_load_schedule
@@ -10,8 +10,8 @@ from synapse_pipeline.ingest.sensors import export_file_sensor, faturamento_mont
 from synapse_pipeline.settings import DATA_DIR_ENV, default_data_dir, env_or_default, state_dir
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets], group_name="ingest"),
-    asset_checks=dg.load_asset_checks_from_modules([assets]),
+    assets=dg.load_assets_from_modules([raw, loads], group_name="ingest"),
+    asset_checks=dg.load_asset_checks_from_modules([raw, loads]),
     jobs=[ingest_job, faturamento_job],
     schedules=[daily_load_schedule],
     sensors=[export_file_sensor, faturamento_months_sensor],

@@ -1,8 +1,11 @@
-"""Monthly partitions of the billing data, from the first month the ERP exported."""
+"""Monthly partitions of the billing data, from the first month the ERP exported, and how ingest backfills run."""
 
 import dagster as dg
 
 FATURAMENTO_START = "2024-01-01"
+
+# Every ingest asset backfills a range of partitions in one run: the file is read once for all its months.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=FATURAMENTO_START)
 

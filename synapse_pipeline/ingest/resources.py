@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synapse_pipeline.ingest.exports import ExportKind, find_export
+from synapse_pipeline.ingest.kinds import ExportKind, find_export
 
 
 class ExportFiles(dg.ConfigurableResource):

@@ -5,9 +5,10 @@ import json
 
 import dagster as dg
 
-from synapse_pipeline.ingest.exports import ESTOQUE, FATURAMENTO, ExportError, file_sha256
 from synapse_pipeline.ingest.jobs import faturamento_job, ingest_job
+from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
+from synapse_pipeline.ingest.profile import file_sha256
 from synapse_pipeline.ingest.resources import ExportFiles
 
 FATURAMENTO_RAW = dg.AssetKey("faturamento_raw")

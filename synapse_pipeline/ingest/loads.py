@@ -1,4 +1,7 @@
-"""The ERP exports as assets: validated raw files, then the client master and the two fact tables."""
+"""The load assets: the client master and the two fact tables, written from the validated exports.
+
+Each load is one transaction that reopens the validated file; only a lost connection is tried again.
+"""
 
 import time
 from collections.abc import Iterator
@@ -10,33 +13,18 @@ import pandas as pd
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
-from synapse_pipeline.ingest.checks import (
-    export_check_specs,
-    schema_check_result,
-    unreadable_result,
-    warning_results,
-)
-from synapse_pipeline.ingest.cleaning import CLEANING_RULES
-from synapse_pipeline.ingest.exports import (
-    ESTOQUE,
-    FATURAMENTO,
-    ExportError,
-    ExportKind,
-    ExportReader,
-    ExportReport,
-    ValidatedExport,
-)
-from synapse_pipeline.ingest.partitions import monthly_partitions
+from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
+from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.ingest.read_ahead import read_ahead
-from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
+from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.copy import batches
 from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 
-SINGLE_RUN = dg.BackfillPolicy.single_run()
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 REBUILD = "rebuild indexes"
@@ -55,67 +43,8 @@ def _retry_lost_connections() -> Iterator[None]:
         raise dg.Failure(description=f"load rolled back: {error.orig}", allow_retries=False) from error
 
 
-def _raw_metadata(report: ExportReport) -> dict[str, object]:
-    profile = report.profile
-    months = report.months()
-    return {
-        "path": dg.MetadataValue.path(str(profile.path)),
-        "size_bytes": profile.size,
-        "sha256": profile.sha256,
-        "data_lines": profile.data_lines,
-        "dagster/row_count": report.rows,
-        "encoding": profile.encoding,
-        "line_ending": profile.line_ending,
-        "date_format": report.date_format,
-        "decimal_separator": report.decimal,
-        "cleaning": dg.MetadataValue.json({rule: report.cleaning.get(rule, 0) for rule in CLEANING_RULES}),
-        "cleaning_rules": dg.MetadataValue.json(CLEANING_RULES),
-        "duplicate_lines": report.duplicate_lines,
-        "clients": len(report.client_codes),
-        "first_date": str(min(report.dates).date()),
-        "last_date": str(max(report.dates).date()),
-        "rows_per_month": dg.MetadataValue.json(dict(sorted(months.items()))),
-    }
-
-
-def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """Validate the whole file before anything is written; invalid data stops the run here."""
-    try:
-        reader = ExportReader(export_files.find(kind), kind)
-        report = reader.validate()
-    except ExportError as error:
-        yield unreadable_result(error)
-        raise dg.Failure(description=str(error)) from error
-    yield schema_check_result(report)
-    if not report.valid:
-        raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
-    yield from warning_results(kind, report)
-    yield dg.Output(ValidatedExport.from_report(report), metadata=_raw_metadata(report))
-
-
-@dg.asset(
-    check_specs=export_check_specs(ESTOQUE, "estoque_raw"),
-    metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
-    backfill_policy=SINGLE_RUN,
-    kinds={"csv", "pandera"},
-)
-def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."""
-    yield from _validate_export(ESTOQUE, export_files)
-
-
-@dg.asset(
-    check_specs=export_check_specs(FATURAMENTO, "faturamento_raw"),
-    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
-    backfill_policy=SINGLE_RUN,
-    kinds={"csv", "pandera"},
-)
-def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."""
-    yield from _validate_export(FATURAMENTO, export_files)
-
-
 def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue:
+    """The first rows of what a load wrote, shown in the UI."""
     query = select(table).where(*where).limit(markdown.PREVIEW_ROWS)
     return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
@@ -143,6 +72,7 @@ def clientes(
 
 
 def _load_failed(reader: ExportReader) -> dg.Failure:
+    """The failure of a load whose file broke a rule while streaming: bad data, so never retried."""
     return dg.Failure(description=f"load rolled back: {reader.report.error_message()}", allow_retries=False)
 
 

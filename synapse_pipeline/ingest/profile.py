@@ -1,0 +1,132 @@
+"""What the bytes of an export say about it (size, hash, lines, encoding, line endings), read in one streaming pass.
+
+Byte-level problems (empty file, NUL bytes, mixed encodings) are refused here, before any parsing.
+"""
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from synapse_pipeline.ingest.kinds import DELIMITER, QUOTE, ExportError
+
+BLOCK_BYTES = 1 << 23
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+@dataclass(frozen=True)
+class FileProfile:
+    """What the bytes of an export say about it, read in one streaming pass."""
+
+    path: Path
+    size: int
+    sha256: str
+    data_lines: int
+    encoding: str
+    line_ending: str
+    has_quotes: bool = False
+
+
+def _position_of(offset: int, path: Path) -> str:
+    """`line N, column C` of a byte offset (the column read off the header; none on the header line itself)."""
+    with path.open("rb") as f:
+        before = f.read(offset)
+    line = before.count(b"\n") + 1
+    if line == 1:
+        return "line 1"
+    header = before[: before.index(b"\n")].rstrip(b"\r").split(DELIMITER.encode())
+    field_number = before[before.rindex(b"\n") + 1 :].count(DELIMITER.encode())
+    if field_number >= len(header):
+        return f"line {line}"
+    column = header[field_number].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    return f"line {line}, column {column}"
+
+
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether `data` reads as `encoding`: the test that picks cp1252 or Latin-1 once UTF-8 fails."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def profile_file(path: Path) -> FileProfile:
+    """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+    size = newlines = crlf = 0
+    first = b""
+    last = b""
+    utf8_error_at: int | None = None
+    nul_at: int | None = None
+    cp1252_ok = True
+    has_multibyte = has_quotes = False
+    with path.open("rb") as f:
+        while block := f.read(BLOCK_BYTES):
+            digest.update(block)
+            if not first:
+                first = block[:3]
+            newlines += block.count(b"\n")
+            crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+            if utf8_error_at is None:
+                unfinished, _ = utf8.getstate()  # the end of the block before, if it stopped inside a sequence
+                try:
+                    utf8.decode(block)
+                except UnicodeDecodeError as error:
+                    utf8_error_at = size + error.start
+                    cp1252_ok = _decodes(unfinished, "cp1252")
+            if not has_multibyte:
+                has_multibyte = UTF8_MULTIBYTE.search(block) is not None
+            if nul_at is None and (at := block.find(b"\0")) >= 0:
+                nul_at = size + at
+            has_quotes = has_quotes or QUOTE.encode() in block
+            # cp1252 reads from where UTF-8 fails (`unfinished` included): the bytes before were ASCII, which it
+            # reads, or the file is refused as mixed.
+            if cp1252_ok and utf8_error_at is not None:
+                cp1252_ok = _decodes(block, "cp1252")
+            size += len(block)
+            last = block[-1:]
+    if size == 0:
+        raise ExportError(f"{path.name}: empty file (no header line)")
+    if nul_at is not None:  # UTF-16, or a copy cut short and padded with zeros: no text export holds one
+        raise ExportError(
+            f"{path.name}, {_position_of(nul_at, path)}: NUL byte (0x00), not text "
+            "(a UTF-16 file, or a copy cut short); the exports are UTF-8 or Latin-1 text"
+        )
+    if utf8_error_at is None:
+        unfinished, _ = utf8.getstate()  # a sequence the file ends in the middle of
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_error_at = size - 1
+            cp1252_ok = _decodes(unfinished, "cp1252")
+    if utf8_error_at is None:
+        encoding = "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
+    elif has_multibyte:
+        raise ExportError(
+            f"{path.name}, {_position_of(utf8_error_at, path)}: mixed encodings "
+            "(UTF-8 elsewhere in the file, but these bytes are not UTF-8)"
+        )
+    else:
+        encoding = "cp1252" if cp1252_ok else "latin-1"
+    lines = newlines + (last != b"\n")
+    return FileProfile(
+        path=path,
+        size=size,
+        sha256=digest.hexdigest(),
+        data_lines=lines - 1,
+        encoding=encoding,
+        line_ending="CRLF" if crlf and crlf == newlines else ("mixed" if crlf else "LF"),
+        has_quotes=has_quotes,
+    )

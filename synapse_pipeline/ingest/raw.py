@@ -1,0 +1,84 @@
+"""The raw assets: each ERP export profiled, cleaned and validated whole before anything is written.
+
+Their blocking schema check stops a bad file here; what passes is handed to the loads as a `ValidatedExport`.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from synapse_pipeline.ingest.checks import (
+    export_check_specs,
+    schema_check_result,
+    unreadable_result,
+    warning_results,
+)
+from synapse_pipeline.ingest.cleaning import CLEANING_RULES
+from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
+from synapse_pipeline.ingest.partitions import SINGLE_RUN
+from synapse_pipeline.ingest.reader import ExportReader
+from synapse_pipeline.ingest.report import ExportReport
+from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.ingest.schemas import column_schema
+from synapse_pipeline.ingest.validated import ValidatedExport
+
+
+def _raw_metadata(report: ExportReport) -> dict[str, object]:
+    """What the UI shows of a validated file: its profile, formats, cleaning and contents."""
+    profile = report.profile
+    months = report.months()
+    return {
+        "path": dg.MetadataValue.path(str(profile.path)),
+        "size_bytes": profile.size,
+        "sha256": profile.sha256,
+        "data_lines": profile.data_lines,
+        "dagster/row_count": report.rows,
+        "encoding": profile.encoding,
+        "line_ending": profile.line_ending,
+        "date_format": report.date_format,
+        "decimal_separator": report.decimal,
+        "cleaning": dg.MetadataValue.json({rule: report.cleaning.get(rule, 0) for rule in CLEANING_RULES}),
+        "cleaning_rules": dg.MetadataValue.json(CLEANING_RULES),
+        "duplicate_lines": report.duplicate_lines,
+        "clients": len(report.client_codes),
+        "first_date": str(min(report.dates).date()),
+        "last_date": str(max(report.dates).date()),
+        "rows_per_month": dg.MetadataValue.json(dict(sorted(months.items()))),
+    }
+
+
+def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """Validate the whole file before anything is written; invalid data stops the run here."""
+    try:
+        reader = ExportReader(export_files.find(kind), kind)
+        report = reader.validate()
+    except ExportError as error:
+        yield unreadable_result(error)
+        raise dg.Failure(description=str(error)) from error
+    yield schema_check_result(report)
+    if not report.valid:
+        raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
+    yield from warning_results(kind, report)
+    yield dg.Output(ValidatedExport.from_report(report), metadata=_raw_metadata(report))
+
+
+@dg.asset(
+    check_specs=export_check_specs(ESTOQUE, "estoque_raw"),
+    metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
+    backfill_policy=SINGLE_RUN,
+    kinds={"csv", "pandera"},
+)
+def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."""
+    yield from _validate_export(ESTOQUE, export_files)
+
+
+@dg.asset(
+    check_specs=export_check_specs(FATURAMENTO, "faturamento_raw"),
+    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
+    backfill_policy=SINGLE_RUN,
+    kinds={"csv", "pandera"},
+)
+def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."""
+    yield from _validate_export(FATURAMENTO, export_files)
