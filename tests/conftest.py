@@ -16,6 +16,15 @@ from synapse_pipeline.warehouse.database import create_schema, make_engine
 from tests.support import Pipeline, empty_tables, libpq
 
 PG_ADMIN_URL = os.environ.get("SYNAPSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Fixtures that load the whole sample through Dagster (5 to 10 s a test): their tests leave the fast lane.
+WHOLE_SAMPLE_FIXTURES = frozenset({"pipeline", "loaded"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that loads the whole sample; real processes are marked in their modules."""
+    for item in items:
+        if WHOLE_SAMPLE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

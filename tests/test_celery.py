@@ -32,6 +32,8 @@ from synapse_pipeline.settings import DATABASE_URL_ENV
 from synapse_pipeline.warehouse.resource import Warehouse
 from tests.support import KPI_TABLES, Pipeline, libpq
 
+pytestmark = pytest.mark.slow  # a real Celery worker: out of the fast lane
+
 QUEUE_ENV = "SYNAPSE_TEST_CELERY_QUEUE"
 CELERY_WORKER_METADATA = "Celery worker"  # set by dagster-celery on the engine event that opens each step
 WORKER_READY_SECONDS = 30

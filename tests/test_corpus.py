@@ -306,6 +306,7 @@ def test_latin1_text_is_decoded(good: Pipeline) -> None:
     }
 
 
+@pytest.mark.slow  # two whole loads compared: out of the fast lane
 def test_dmy_dates_and_decimal_commas_give_the_iso_file_values(good: Pipeline) -> None:
     _load(good, "estoque_iso.csv", "faturamento_iso.csv")
     iso = good.checksums()

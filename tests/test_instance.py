@@ -18,6 +18,8 @@ from sqlalchemy.engine import URL
 from synapse_pipeline.settings import PROJECT_ROOT
 from tests.support import UNPARTITIONED, Pipeline, libpq
 
+pytestmark = pytest.mark.slow  # a real dagster-daemon and PostgreSQL storage: out of the fast lane
+
 BACKFILL_TIMEOUT_SECONDS = 240
 
 

@@ -122,6 +122,7 @@ def _create(url: str, start: "threading.Barrier") -> list[str]:
     return sorted(inspect(make_engine(url)).get_table_names())
 
 
+@pytest.mark.slow  # four real processes racing: out of the fast lane
 def test_processes_creating_a_fresh_sqlite_schema_at_once_all_succeed(tmp_path: Path) -> None:
     """Parallel steps (multiprocess or Celery executors) each set up the warehouse on a fresh file."""
     context = multiprocessing.get_context("spawn")

@@ -292,6 +292,7 @@ def _painted(pixels: np.ndarray, colour: str) -> int:
     return int((abs(pixels[..., :3] - rgb) < 1.5 / 255).all(axis=-1).sum())
 
 
+@pytest.mark.slow  # headless Chromium: out of the fast lane
 def test_chromium_renders_the_report(tmp_path: Path) -> None:
     page = render_report(FULL).html
     report, probed, screenshot = tmp_path / "relatorio.html", tmp_path / "probe.html", tmp_path / "relatorio.png"
