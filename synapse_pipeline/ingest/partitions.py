@@ -4,7 +4,7 @@ import dagster as dg
 
 FATURAMENTO_START = "2024-01-01"
 
-# Every ingest asset backfills a range of partitions in one run: the file is read once for all its months.
+# A range of months in one run (what `--partition-range` needs): the file is read, or the reports set up, once.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=FATURAMENTO_START)

@@ -1,19 +1,28 @@
 """The monthly report: rendered from the KPI tables and stored in `report` as `relatorio-mensal-YYYY-MM`."""
 
 import hashlib
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 import dagster as dg
 
-from synapse_pipeline.ingest.partitions import monthly_partitions
+from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
+from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import render_report, report_markdown
 from synapse_pipeline.reports.store import upsert_report
+from synapse_pipeline.settings import TIMEZONE
 from synapse_pipeline.warehouse.resource import Warehouse
 
 REPORT_NAME_KEY = "report_name"
 REPORT_ID_KEY = "report_id"
 CONTENT_SHA256_KEY = "content_sha256"
+FIGURES_SHA256_KEY = "figures_sha256"  # what the report shows; stale_reports_sensor compares it with the warehouse
+# The month just ended reported by 09:00 São Paulo time on the 1st: rendered since that day began (the schedule's
+# 07:00 run, or the report sensor once the month's last billing arrives).
+REPORT_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 9 1 * *", lower_bound_delta=timedelta(hours=9), timezone=TIMEZONE
+)
 REPORT_SOURCES = (
     "clientes",
     "giro_sku",
@@ -25,29 +34,47 @@ REPORT_SOURCES = (
 )
 
 
-@dg.asset(partitions_def=monthly_partitions, deps=list(REPORT_SOURCES), kinds={"html"})
-def relatorio_mensal(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """The month's HTML report for the distributor's staff (pt-BR), one `report` row per month, updated in place."""
-    month = date.fromisoformat(context.partition_key)
+def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]:
+    """Render one month's report and store it in `report`, in its own transaction: (figures, row id, HTML)."""
     with warehouse.engine.begin() as conn:
         report = monthly_report(conn, month)
         if report is None:
             raise dg.Failure(description=f"nothing was billed in {month:%Y-%m}: there is no report to make")
         html = render_report(report, charts="svg").html
-        report_id = upsert_report(conn, report.name, html)
-    current = report.current
-    return dg.MaterializeResult(
-        metadata={
-            REPORT_NAME_KEY: report.name,
-            REPORT_ID_KEY: report_id,
-            CONTENT_SHA256_KEY: hashlib.sha256(html.encode()).hexdigest(),
-            "size_bytes": len(html.encode()),
-            "net_tonnes": round(current.net_tonnes, 3),
-            "gross_tonnes": round(current.gross_tonnes, 3),
-            "returns_tonnes": round(current.returns_tonnes, 3),
-            "lines": current.lines,
-            "active_clients": current.active_clients,
-            "stock_snapshot": str(report.stock.snapshot) if report.stock else "none",
-            "preview": dg.MetadataValue.md(report_markdown(report)),
-        }
-    )
+        return report, upsert_report(conn, report.name, html), html
+
+
+@dg.asset(
+    partitions_def=monthly_partitions,
+    deps=list(REPORT_SOURCES),
+    kinds={"html"},
+    backfill_policy=SINGLE_RUN,
+    freshness_policy=REPORT_FRESHNESS,
+    output_required=False,  # each month is recorded by its own materialization below
+)
+def relatorio_mensal(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterator[dg.AssetMaterialization]:
+    """The month's HTML report for the distributor's staff (pt-BR), one `report` row per month, updated in place.
+
+    A range of months renders in one run; each month is stored and recorded with its own metadata as it is done.
+    """
+    for key in context.partition_keys:
+        report, report_id, html = _stored(warehouse, date.fromisoformat(key))
+        current = report.current
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=key,
+            metadata={
+                REPORT_NAME_KEY: report.name,
+                REPORT_ID_KEY: report_id,
+                CONTENT_SHA256_KEY: hashlib.sha256(html.encode()).hexdigest(),
+                FIGURES_SHA256_KEY: report.figures_sha256(),
+                "size_bytes": len(html.encode()),
+                "net_tonnes": round(current.net_tonnes, 3),
+                "gross_tonnes": round(current.gross_tonnes, 3),
+                "returns_tonnes": round(current.returns_tonnes, 3),
+                "lines": current.lines,
+                "active_clients": current.active_clients,
+                "stock_snapshot": str(report.stock.snapshot) if report.stock else "none",
+                "preview": dg.MetadataValue.md(report_markdown(report)),
+            },
+        )

@@ -1,6 +1,7 @@
 """The figures of one monthly report, as plain data: queried from the KPI tables, rendered by `render`."""
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 
@@ -106,3 +107,8 @@ class MonthlyReport:
     @property
     def name(self) -> str:
         return f"relatorio-mensal-{self.month:%Y-%m}"
+
+    def figures_sha256(self) -> str:
+        """A digest of every figure the report shows (not the day it was made): equal digests, equal reports."""
+        figures = tuple(getattr(self, f.name) for f in fields(self) if f.name != "generated_on")
+        return hashlib.sha256(repr(figures).encode()).hexdigest()
