@@ -22,7 +22,12 @@ SMTP_PASSWORD_ENV = "SYNAPSE_SMTP_PASSWORD"
 SMTP_STARTTLS_ENV = "SYNAPSE_SMTP_STARTTLS"
 SMTP_SENDER_ENV = "SYNAPSE_SMTP_SENDER"
 
+UI_URL_ENV = "SYNAPSE_UI_URL"
+
+CODE_LOCATION_NAME = "synapse_pipeline"  # as in workspace.yaml and [tool.dg.project]
+
 TIMEZONE = "America/Sao_Paulo"  # the distributor's: schedules run on its clock
+MAX_RUNTIME_TAG = "dagster/max_runtime"  # seconds; run monitoring ends a longer run as failed
 
 
 def state_dir() -> Path:
@@ -36,6 +41,11 @@ def default_data_dir() -> str:
 
 def default_database_url() -> str:
     return f"sqlite:///{state_dir() / 'synapse.db'}"
+
+
+def ui_url() -> str:
+    """Where the Dagster UI is reached, for the links in alert emails."""
+    return (os.environ.get(UI_URL_ENV) or "http://127.0.0.1:3000").rstrip("/")
 
 
 def database_url() -> str:

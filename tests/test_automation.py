@@ -34,12 +34,14 @@ def test_a_dropped_export_starts_exactly_one_load(data_dir: Path, tmp_path: Path
             (incoming / path.name).write_bytes(path.read_bytes())
         first = _tick_files(instance, incoming, waiting.cursor)
         assert len(first.run_requests) == 1
-        assert _tick_files(instance, incoming, first.cursor).run_requests == []
+        key = first.run_requests[0].run_key
+        # Until they are validated the same files ask for the same run key: the daemon starts one run per key.
+        assert [r.run_key for r in _tick_files(instance, incoming, first.cursor).run_requests] == [key]
 
         # The same content written again (new mtime) is not a new export; a change of content is.
         target = incoming / "faturamento 1.csv"
         target.write_bytes(target.read_bytes())
-        assert _tick_files(instance, incoming, first.cursor).run_requests == []
+        assert [r.run_key for r in _tick_files(instance, incoming, first.cursor).run_requests] == [key]
         target.write_bytes(target.read_bytes().replace(b"CURITIBA", b"CURITIBA ", 1))
         changed = _tick_files(instance, incoming, first.cursor)
         assert len(changed.run_requests) == 1
@@ -60,7 +62,7 @@ def test_a_validated_billing_file_loads_its_months_in_one_run(pipeline: Pipeline
     assert again.run_requests == []
 
 
-def test_schedules_run_in_sao_paulo_time() -> None:
+def test_schedules_run_in_sao_paulo_time(data_dir: Path) -> None:
     assert daily_load_schedule.execution_timezone == TIMEZONE == monthly_report_schedule.execution_timezone
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(
@@ -75,6 +77,7 @@ def test_schedules_run_in_sao_paulo_time() -> None:
                 instance=instance,
                 scheduled_execution_time=datetime(2025, 9, 2, 6, tzinfo=ZoneInfo(TIMEZONE)),
                 repository_def=defs.get_repository_def(),
+                resources={"export_files": ExportFiles(data_dir=str(data_dir))},
             )
         )
         assert len(daily.run_requests) == 1
@@ -84,7 +87,20 @@ def test_schedules_run_in_sao_paulo_time() -> None:
 def test_every_job_schedule_and_sensor_resolves() -> None:
     for schedule in ("daily_load_schedule", "monthly_report_schedule"):
         assert defs.resolve_schedule_def(schedule).name == schedule
-    for sensor in ("export_file_sensor", "faturamento_months_sensor", "report_delivery_sensor"):
-        assert defs.resolve_sensor_def(sensor).default_status == dg.DefaultSensorStatus.RUNNING
+    for schedule in defs.schedules or ():
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING, schedule.name
+    for sensor in defs.sensors or ():
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
     for job in ("ingest_job", "faturamento_job", "kpi_job", "relatorio_job", "deliver_reports_job"):
         assert defs.resolve_job_def(job).name == job
+
+
+def test_first_ticks_after_the_loads_request_nothing(pipeline: Pipeline) -> None:
+    """On an instance that already holds the loads (after `synapse run`, a restart), nothing is asked again."""
+    pipeline.load_all()
+
+    files = _tick_files(pipeline.instance, pipeline.data_dir, None)
+    months = faturamento_months_sensor.evaluate_tick(dg.build_sensor_context(instance=pipeline.instance))
+
+    assert files.run_requests == [] and "last validated" in files.skip_message
+    assert months.run_requests == []

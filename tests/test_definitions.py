@@ -63,7 +63,9 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
         "daily_load_schedule",
         "monthly_report_schedule",
     ]
+    # The layout changed none of these; the autopilot (issue 16) added the automation, report and alert sensors.
     assert sorted(sensor.name for sensor in defs.sensors or ()) == [
-        "export_file_sensor", "faturamento_months_sensor", "report_delivery_sensor",
+        "default_automation_condition_sensor", "export_file_sensor", "faturamento_months_sensor",
+        "overdue_alert_sensor", "report_delivery_sensor", "run_failure_alert_sensor", "stale_reports_sensor",
     ]  # fmt: skip
     assert sorted(defs.resources or {}) == ["backup_settings", "export_files", "io_manager", "mailer", "warehouse"]

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from synapse_pipeline.delivery.jobs import deliver_reports_job
+from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.delivery.sensors import report_delivery_sensor
 from synapse_pipeline.delivery.users import add_user, set_active
@@ -74,7 +74,7 @@ def reported(pipeline: Pipeline) -> Pipeline:
 
 def _deliver(pipeline: Pipeline, mailer: Mailer, report: str = JULY) -> dg.ExecuteInProcessResult:
     return deliver_reports_job.execute_in_process(
-        run_config={"ops": {"deliver_reports": {"config": {"report_name": report}}}},
+        run_config=delivery_run_config([report]),
         resources={"warehouse": Warehouse(url=pipeline.warehouse_url), "mailer": mailer},
         instance=pipeline.instance,
         raise_on_error=False,
@@ -153,25 +153,25 @@ def test_outbox_holds_one_eml_per_report_and_receiving_user(reported: Pipeline, 
     assert parsed["X-Synapse-Report"] in (JULY, "relatorio-mensal-2025-08")
 
 
-def test_sensor_requests_one_delivery_per_report_version(reported: Pipeline) -> None:
+def _delivery_tick(pipeline: Pipeline, cursor: str | None) -> dg.SensorResult:
+    resources = {"warehouse": Warehouse(url=pipeline.warehouse_url)}
+    with dg.build_sensor_context(instance=pipeline.instance, cursor=cursor, resources=resources) as context:
+        return report_delivery_sensor.evaluate_tick(context)
+
+
+def test_sensor_requests_one_delivery_run_for_the_new_report_versions(reported: Pipeline) -> None:
     assert reported.materialize(["relatorio_mensal"], partition="2025-08-01").success
 
-    first = report_delivery_sensor.evaluate_tick(dg.build_sensor_context(instance=reported.instance))
-    keys = [r.run_key for r in first.run_requests]
-    assert [k.split("@")[0] for k in keys] == [JULY, "relatorio-mensal-2025-08"]
-    assert first.run_requests[0].run_config["ops"]["deliver_reports"]["config"]["report_name"] == JULY
+    first = _delivery_tick(reported, None)
+    assert len(first.run_requests) == 1
+    config = first.run_requests[0].run_config["ops"]["deliver_reports"]["config"]
+    assert config["report_names"] == [JULY, "relatorio-mensal-2025-08"]
+    assert _delivery_tick(reported, first.cursor).run_requests == []
 
-    again = report_delivery_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=reported.instance, cursor=first.cursor)
-    )
-    assert again.run_requests == []
-
-    # Materializing July again with the same figures gives the same version: the same run key, nothing new to send.
+    # Once everyone has July, a new materialization of it asks for nothing: nobody gets a report twice.
+    assert _deliver(reported, Mailer(outbox_dir=str(reported.storage / "outbox"))).success
     assert reported.materialize(["relatorio_mensal"], partition="2025-07-01").success
-    later = report_delivery_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=reported.instance, cursor=first.cursor)
-    )
-    assert [r.run_key for r in later.run_requests] == [keys[0]]
+    assert _delivery_tick(reported, first.cursor).run_requests == []
 
 
 def test_smtp_server_down_loses_nothing_and_delivers_on_the_next_run(

@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from synapse_pipeline.cli.warehouse import connection, print_summary
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
-from synapse_pipeline.settings import embedded_dagster_home
+from synapse_pipeline.settings import CODE_LOCATION_NAME, embedded_dagster_home
 from synapse_pipeline.warehouse.models import Report
+
+# Dagster files a run under its job's page by this hidden tag, `repository@code location`; runs launched by the UI or
+# the daemon carry it, in-process runs do not unless given it. The location's name is set in workspace.yaml and for dg.
+JOB_PAGE_TAGS = {".dagster/repository": f"__repository__@{CODE_LOCATION_NAME}"}
 
 
 def _instance() -> dg.DagsterInstance:
@@ -22,28 +26,33 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def _month_range(months: list[str]) -> dict[str, str]:
+    """The tags of one run over the months from the first to the last (what `--partition-range` sets)."""
+    return {PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[-1]}
+
+
 @click.command()
 def run() -> None:
     """Materialize everything: loads, KPIs, reports, a backup.
 
-    The loads, then every month of the billing file in one run, the KPI tables, a report per month and a backup,
-    on the configured warehouse; then every table's row count and checksum.
+    The loads, then every month of the billing file in one run, the KPI tables, every month's report in one run
+    and a backup, on the configured warehouse, each run on its job's page in the UI; then every table's row count
+    and checksum.
     """
     instance = _instance()
     from synapse_pipeline.definitions import defs
 
-    ingest = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance)
-    validated = ingest.output_for_node("faturamento_raw")
-    keys = monthly_partitions.get_partition_keys()
-    months = sorted({d.strftime("%Y-%m-01") for d in validated.dates} & set(keys))
+    def execute(job: str, **tags: str) -> dg.ExecuteInProcessResult:
+        return defs.resolve_job_def(job).execute_in_process(instance=instance, tags={**JOB_PAGE_TAGS, **tags})
+
+    validated = execute("ingest_job").output_for_node("faturamento_raw")
+    months = sorted({d.strftime("%Y-%m-01") for d in validated.dates} & set(monthly_partitions.get_partition_keys()))
     if months:
-        tags = {PARTITION_RANGE_START_TAG: months[0], PARTITION_RANGE_END_TAG: months[-1]}
-        defs.resolve_job_def("faturamento_job").execute_in_process(instance=instance, tags=tags)
-    defs.resolve_job_def("kpi_job").execute_in_process(instance=instance)
-    reports = defs.resolve_job_def("relatorio_job")
-    for month in months:
-        reports.execute_in_process(instance=instance, partition_key=month)
-    defs.resolve_job_def("backup_job").execute_in_process(instance=instance)
+        execute("faturamento_job", **_month_range(months))
+    execute("kpi_job")
+    if months:
+        execute("relatorio_job", **_month_range(months))
+    execute("backup_job")
     print_summary()
 
 
@@ -65,7 +74,8 @@ def deliver(names: tuple[str, ...]) -> None:
     job = defs.resolve_job_def("deliver_reports_job")
     pending = 0
     for name in names:
-        result = job.execute_in_process(instance=instance, run_config=delivery_run_config(name), raise_on_error=False)
+        config = delivery_run_config([name])
+        result = job.execute_in_process(instance=instance, run_config=config, tags=JOB_PAGE_TAGS, raise_on_error=False)
         pending += not result.success
         click.echo(f"{name}: {'delivered' if result.success else 'NOT fully delivered (see the run in the UI)'}")
     if pending:

@@ -1,9 +1,10 @@
-"""Delivery's definitions: the delivery job, the sensor that starts it per report version, and the mailer."""
+"""Delivery's definitions: the delivery job and its sensor, the alerts to the admins, and the mailer."""
 
 import os
 
 import dagster as dg
 
+from synapse_pipeline.delivery.alert_sensors import overdue_alert_sensor, run_failure_alert_sensor
 from synapse_pipeline.delivery.jobs import deliver_reports_job
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.delivery.sensors import report_delivery_sensor
@@ -21,7 +22,7 @@ from synapse_pipeline.settings import (
 
 defs = dg.Definitions(
     jobs=[deliver_reports_job],
-    sensors=[report_delivery_sensor],
+    sensors=[report_delivery_sensor, run_failure_alert_sensor, overdue_alert_sensor],
     resources={
         "mailer": Mailer(
             host=env_or_default(SMTP_HOST_ENV, ""),

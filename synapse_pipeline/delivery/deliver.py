@@ -11,7 +11,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from synapse_pipeline.delivery import audit
@@ -75,6 +75,20 @@ def build_email(
     return message
 
 
+def delivered_user_ids(conn: Connection, report_id: int) -> set[int]:
+    """Who has had this report (its `delivered_to` rows)."""
+    return set(conn.execute(select(DeliveredTo.user_id).where(DeliveredTo.report_id == report_id)).scalars())
+
+
+def has_pending_recipients(conn: Connection, name: str) -> bool:
+    """Whether some recipient has yet to receive the stored report `name`: a delivery run would have work."""
+    report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar()
+    if report_id is None:
+        return False
+    done = delivered_user_ids(conn, report_id)
+    return any(user.id not in done for user in recipients(conn))
+
+
 def deliver_report(engine: Engine, mailer: Mailer, name: str, actor: str) -> DeliveryOutcome:
     """Send report `name` to every active user with `receive_email` who has not received it yet (audited)."""
     month = report_month(name)
@@ -85,7 +99,7 @@ def deliver_report(engine: Engine, mailer: Mailer, name: str, actor: str) -> Del
         report_id, stored_html = stored
         figures = monthly_report(conn, month)
         users = recipients(conn)
-        done = set(conn.execute(select(DeliveredTo.user_id).where(DeliveredTo.report_id == report_id)).scalars())
+        done = delivered_user_ids(conn, report_id)
     if figures is None:
         raise DeliveryError(f"the KPI tables hold no figures for {month:%Y-%m}; materialize them first")
     rendered = render_report(figures, charts="png")

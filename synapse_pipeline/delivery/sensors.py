@@ -1,9 +1,13 @@
-"""The delivery sensor: every new or updated monthly report is mailed, once per version."""
+"""The delivery sensor: every new or updated monthly report is mailed to whoever has yet to receive it."""
+
+import hashlib
 
 import dagster as dg
 
+from synapse_pipeline.delivery.deliver import has_pending_recipients
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
+from synapse_pipeline.warehouse.resource import Warehouse
 
 RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
 BATCH = 100
@@ -11,24 +15,29 @@ DELIVERY_RETRIES = "3"
 
 
 @dg.sensor(job=deliver_reports_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def report_delivery_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Request a delivery run per new or updated report version (run key: name and content sha256).
+def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
+    """One delivery run for the new or updated reports since the last tick that someone has yet to receive.
 
     A cursor over every materialization, not `@asset_sensor`, which sees only the latest one: several reports
-    materialized between two ticks each get their run.
+    materialized between two ticks all go out, in one run (the run key: their names and content sha256).
     """
     result = context.instance.fetch_materializations(
         RELATORIO_MENSAL, limit=BATCH, cursor=context.cursor, ascending=True
     )
-    requests = []
-    for record in result.records:
-        metadata = record.asset_materialization.metadata
-        name = metadata[REPORT_NAME_KEY].value
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{name}@{metadata[CONTENT_SHA256_KEY].value}",
-                run_config=delivery_run_config(name),
-                tags={"synapse/report": name, "dagster/max_retries": DELIVERY_RETRIES},
-            )
-        )
-    return dg.SensorResult(run_requests=requests, cursor=result.cursor if result.records else context.cursor)
+    versions: dict[str, str] = {}
+    with warehouse.engine.connect() as conn:
+        for record in result.records:
+            metadata = record.asset_materialization.metadata
+            name = metadata[REPORT_NAME_KEY].value
+            if has_pending_recipients(conn, name):
+                versions[name] = metadata[CONTENT_SHA256_KEY].value
+    cursor = result.cursor if result.records else context.cursor
+    if not versions:
+        return dg.SensorResult(cursor=cursor)
+    names = sorted(versions)
+    request = dg.RunRequest(
+        run_key=hashlib.sha256(" ".join(f"{n}@{versions[n]}" for n in names).encode()).hexdigest(),
+        run_config=delivery_run_config(names),
+        tags={"synapse/reports": f"{len(names)}: {names[0]} .. {names[-1]}", "dagster/max_retries": DELIVERY_RETRIES},
+    )
+    return dg.SensorResult(run_requests=[request], cursor=cursor)

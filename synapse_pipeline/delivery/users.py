@@ -156,6 +156,12 @@ def recipients(conn: Connection) -> list[UserView]:
     return [_view(row) for row in conn.execute(query)]
 
 
+def administrators(conn: Connection) -> list[UserView]:
+    """Who is alerted when something fails or is late: every active admin, whatever their report preference."""
+    query = select(*_VIEW_COLUMNS).where(User.is_active, User.is_admin).order_by(User.id)
+    return [_view(row) for row in conn.execute(query)]
+
+
 def _audited(user: UserView) -> dict[str, object]:
     """The fields of a user the audit log shows: never the password or its hash."""
     return {field: getattr(user, field) for field in AUDITED_FIELDS}

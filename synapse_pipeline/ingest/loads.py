@@ -25,6 +25,8 @@ from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_es
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 
+SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its sensor loads no file twice
+
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 REBUILD = "rebuild indexes"
@@ -147,6 +149,7 @@ def faturamento(
         metadata={
             "dagster/row_count": load.rows,
             "months": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
+            SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
             "rows_per_month": dg.MetadataValue.json(per_month),
             "load_method": BULK_METHOD if load.bulk else ROW_METHOD,
             "cleaning": dg.MetadataValue.json(dict(report.cleaning)),

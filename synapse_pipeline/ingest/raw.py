@@ -4,6 +4,7 @@ Their blocking schema check stops a bad file here; what passes is handed to the 
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import dagster as dg
 
@@ -21,6 +22,13 @@ from synapse_pipeline.ingest.report import ExportReport
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
+from synapse_pipeline.settings import TIMEZONE
+
+SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
+# A new export validated by 08:00 São Paulo time on weekdays, within the day before (the ERP exports nightly).
+EXPORT_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 8 * * 1-5", lower_bound_delta=timedelta(hours=24), timezone=TIMEZONE
+)
 
 
 def _raw_metadata(report: ExportReport) -> dict[str, object]:
@@ -30,7 +38,7 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
     return {
         "path": dg.MetadataValue.path(str(profile.path)),
         "size_bytes": profile.size,
-        "sha256": profile.sha256,
+        SHA256_KEY: profile.sha256,
         "data_lines": profile.data_lines,
         "dagster/row_count": report.rows,
         "encoding": profile.encoding,
@@ -67,6 +75,7 @@ def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg
     metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
     backfill_policy=SINGLE_RUN,
     kinds={"csv", "pandera"},
+    freshness_policy=EXPORT_FRESHNESS,
 )
 def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
     """The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."""
@@ -78,7 +87,11 @@ def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.
     metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
     backfill_policy=SINGLE_RUN,
     kinds={"csv", "pandera"},
+    freshness_policy=EXPORT_FRESHNESS,
 )
 def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
     """The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."""
     yield from _validate_export(FATURAMENTO, export_files)
+
+
+RAW_ASSETS = {ESTOQUE.name: estoque_raw.key, FATURAMENTO.name: faturamento_raw.key}

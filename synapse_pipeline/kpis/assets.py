@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, select, text
 
+from synapse_pipeline.kpis.automation import KPI_AUTOMATION
 from synapse_pipeline.kpis.catalog import KPIS, Kpi
 from synapse_pipeline.kpis.groups import GRUPO_PRODUTO, group_names
 from synapse_pipeline.lib import markdown
@@ -26,7 +27,7 @@ def _replace_table(conn: Connection, table: str, select_sql: str) -> int:
     return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
 
 
-@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"}, automation_condition=dg.AutomationCondition.eager())
+@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"}, automation_condition=KPI_AUTOMATION)
 def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     """One name per product group across both exports, compared case- and accent-insensitively."""
     with warehouse.engine.begin() as conn:
@@ -62,7 +63,7 @@ def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
         description=kpi.description,
         metadata={"dagster/column_schema": schema},
         kinds={"sql"},
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=KPI_AUTOMATION,
     )
     def _kpi(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.engine.begin() as conn:

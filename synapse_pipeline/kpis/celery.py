@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_celery import celery_executor
 
 from synapse_pipeline.kpis.jobs import kpi_job
-from synapse_pipeline.settings import env_or_default_config
+from synapse_pipeline.settings import MAX_RUNTIME_TAG, env_or_default_config
 
 CELERY_BROKER_ENV = "SYNAPSE_CELERY_BROKER"
 CELERY_BACKEND_ENV = "SYNAPSE_CELERY_BACKEND"
@@ -53,4 +53,5 @@ kpi_job_celery = dg.define_asset_job(
     selection=kpi_job.selection,
     description="Rebuild every KPI table, each table a task on the Celery workers (start them first).",
     executor_def=synapse_celery_executor(),
+    tags={MAX_RUNTIME_TAG: "1800"},  # dagster-celery waits forever for a dead worker's step: monitoring ends it
 )

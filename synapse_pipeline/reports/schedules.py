@@ -9,7 +9,12 @@ from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.settings import TIMEZONE
 
 
-@dg.schedule(job=relatorio_job, cron_schedule="0 7 1 * *", execution_timezone=TIMEZONE)  # 07:00 on the 1st
+@dg.schedule(
+    job=relatorio_job,
+    cron_schedule="0 7 1 * *",  # 07:00 on the 1st
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def monthly_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Render the report of the month that has just ended."""
     this_month = context.scheduled_execution_time.date().replace(day=1)

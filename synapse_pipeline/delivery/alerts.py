@@ -1,0 +1,37 @@
+"""Alerts to the administrators, through the mailer the reports use: a person hears of every failure.
+
+Plain-text messages, one per admin, named so that the outbox shows what each one is about.
+"""
+
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from sqlalchemy import Engine
+
+from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.delivery.users import administrators
+
+ERROR_LINES = 12  # of the error, in the message: enough to recognise it, the rest is in the UI
+
+
+def first_lines(text: str, lines: int = ERROR_LINES) -> str:
+    """The start of a long error, marked as cut when it is."""
+    kept = text.strip().splitlines()
+    return "\n".join(kept[:lines] + (["[...]"] if len(kept) > lines else []))
+
+
+def send_alert(engine: Engine, mailer: Mailer, *, name: str, subject: str, body: str) -> list[str]:
+    """Email `subject` and `body` to every active admin; returns their addresses (none: nobody to tell)."""
+    with engine.connect() as conn:
+        admins = administrators(conn)
+    for admin in admins:
+        message = EmailMessage()
+        message["Subject"] = f"[Synapse] {subject}"
+        message["From"] = mailer.sender
+        message["To"] = admin.email
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain=mailer.sender.rpartition("@")[2] or None)
+        message["X-Synapse-Alert"] = name
+        message.set_content(body, cte="quoted-printable")
+        mailer.send(message, f"{name}--{admin.id}")
+    return [admin.email for admin in admins]
