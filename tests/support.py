@@ -1,5 +1,7 @@
 """Helpers shared by the tests: running the ingest assets the way Dagster does, and reading the results."""
 
+import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +118,14 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
                 error = error.cause
             return " <- ".join(messages)
     raise AssertionError("the run did not fail")
+
+
+def kill_processes_mentioning(text: str) -> None:
+    """Stop every process whose command line names `text` (the daemon's code server runs in its own session)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                pass

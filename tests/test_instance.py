@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.settings import PROJECT_ROOT
-from tests.support import UNPARTITIONED, Pipeline, libpq
+from tests.support import UNPARTITIONED, Pipeline, kill_processes_mentioning, libpq
 
 pytestmark = pytest.mark.slow  # a real dagster-daemon and PostgreSQL storage: out of the fast lane
 
@@ -43,17 +43,6 @@ def production_home(tmp_path: Path, dagster_pg_url: str, monkeypatch: pytest.Mon
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     monkeypatch.setenv("SYNAPSE_DAGSTER_PG_URL", dagster_pg_url)
     return home
-
-
-def _kill_processes_mentioning(text: str) -> None:
-    """Stop every process whose command line names `text` (the daemon's code server runs in its own session)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    os.kill(int(entry.name), signal.SIGKILL)
-            except (FileNotFoundError, ProcessLookupError, PermissionError):
-                pass
 
 
 def _count_runs(dagster_pg_url: str) -> int:
@@ -112,7 +101,7 @@ def test_multi_run_backfill_through_the_daemon(
         finally:
             os.killpg(daemon.pid, signal.SIGTERM)
             daemon.wait(timeout=60)
-            _kill_processes_mentioning(str(production_home))  # the code server the daemon started
+            kill_processes_mentioning(str(production_home))  # the code server the daemon started
         assert sorted((r.tags["dagster/partition"], r.status.value) for r in runs) == [
             ("2024-01-01", "SUCCESS"),
             ("2024-02-01", "SUCCESS"),

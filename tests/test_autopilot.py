@@ -1,0 +1,294 @@
+"""Left to a real `dagster-daemon`: a dropped export ends as current reports in the recipients' mail, a corrected
+export changes exactly the reports that show it, and a bad one reaches the admin, once.
+
+The daemon runs on a temporary embedded instance (the root dagster.yaml's settings), with the project's own
+workspace, as `dagster dev` runs it; nothing is typed between the drop and the mail.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import text
+
+from synapse_pipeline.definitions import defs
+from synapse_pipeline.delivery.users import add_user
+from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
+from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+from tests.support import PASSWORD, kill_processes_mentioning
+
+pytestmark = pytest.mark.slow  # a real dagster-daemon: out of the fast lane
+
+BIN = Path(sys.executable).parent
+# The bound for the whole chain on the sample (drop, validation, loads, KPI tables, 20 reports, 20 emails), with
+# the sensors' 30 s intervals on 2 cores; the issue aims at 4 minutes.
+CHAIN_SECONDS = 360
+SAMPLE_MONTHS = 20
+CORRECTED_MONTH = "2025-03"
+SENSORS = 7  # every sensor of the code location, the automation sensor included
+
+
+@dataclass
+class Autopilot:
+    """A data folder, a warehouse with one receiving user and one admin, and the daemon's environment."""
+
+    data_dir: Path
+    state_dir: Path
+    env: dict[str, str]
+    reader: int
+    admin: int
+
+    @property
+    def outbox(self) -> Path:
+        return self.state_dir / "outbox"
+
+    def mail_to(self, user: int) -> list[str]:
+        return sorted(p.name for p in self.outbox.glob(f"*--{user}.eml")) if self.outbox.exists() else []
+
+    def scalar(self, sql: str) -> object:
+        engine = make_engine(f"sqlite:///{self.state_dir / 'synapse.db'}")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(sql)).scalar()
+        finally:
+            engine.dispose()
+
+    def reports(self) -> dict[str, str]:
+        engine = make_engine(f"sqlite:///{self.state_dir / 'synapse.db'}")
+        try:
+            with engine.connect() as conn:
+                return dict(conn.execute(text("SELECT name, content FROM report")).all())
+        finally:
+            engine.dispose()
+
+    def checksums(self) -> dict[str, tuple[int, str]]:
+        engine = make_engine(f"sqlite:///{self.state_dir / 'synapse.db'}")
+        try:
+            with engine.connect() as conn:
+                return warehouse_checksums(conn)
+        finally:
+            engine.dispose()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
+    """Poll `condition` every 2 s; returns the seconds it took, fails with `what` after `seconds`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"not within {seconds:.0f} s: {what}")
+        time.sleep(2)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def autopilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Autopilot:
+    """An empty data folder, a fresh embedded instance, and a warehouse with one reader and one admin."""
+    state, data = tmp_path / "state", tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SYNAPSE_STATE_DIR", str(state))
+    env = {
+        **os.environ,
+        "SYNAPSE_STATE_DIR": str(state),
+        "SYNAPSE_DATA_DIR": str(data),
+        "DAGSTER_HOME": str(embedded_dagster_home()),
+    }
+    env.pop("SYNAPSE_DATABASE_URL", None)
+    engine = make_engine(f"sqlite:///{state / 'synapse.db'}")
+    create_schema(engine)
+    with engine.begin() as conn:
+        reader = add_user(conn, username="ana", email="ana@example.com", password=PASSWORD).id
+        admin = add_user(
+            conn, username="root", email="root@example.com", password=PASSWORD, is_admin=True, receive_email=False
+        ).id
+    engine.dispose()
+    return Autopilot(data, state, env, reader, admin)
+
+
+@contextmanager
+def daemon(autopilot: Autopilot) -> Iterator[None]:
+    """`dagster-daemon run` on the project's workspace, as `dagster dev` starts it, stopped with its code server."""
+    process = subprocess.Popen(
+        [BIN / "dagster-daemon", "run", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=autopilot.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        kill_processes_mentioning(str(autopilot.state_dir))  # the code server and any run still going
+
+
+def _correct_one_line(path: Path, month: str) -> None:
+    """Add 50 t to the weight of the month's first billing line, as a corrected export would."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split("|")
+    date_at, weight_at = header.index("data"), header.index("zs_peso_liquido")
+    for i, line in enumerate(lines[1:], start=1):
+        fields = line.split("|")
+        if len(fields) == len(header) and fields[date_at].startswith(month):
+            fields[weight_at] = f"{float(fields[weight_at]) + 50:.3f}"
+            lines[i] = "|".join(fields)
+            break
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_left_to_the_daemon_exports_end_as_mail_and_failures_reach_the_admin(
+    autopilot: Autopilot, sample_dir: Path
+) -> None:
+    with daemon(autopilot):
+        # 1. The sample dropped into the empty folder: loads, KPI tables, a report per month, an email per report.
+        for export in sample_dir.iterdir():
+            shutil.copy(export, autopilot.data_dir / export.name)
+        took = wait_until(
+            lambda: len(autopilot.mail_to(autopilot.reader)) == SAMPLE_MONTHS,
+            CHAIN_SECONDS,
+            "every month's report in the reader's mail",
+        )
+        print(f"drop to the last email: {took:.0f} s")
+        assert autopilot.scalar("SELECT count(*) FROM report") == SAMPLE_MONTHS
+        assert autopilot.scalar("SELECT count(*) FROM giro_sku") > 0
+        assert autopilot.mail_to(autopilot.admin) == []  # nothing failed
+
+        # 2. A corrected billing file: that month and the later reports that show it change; earlier ones do not.
+        before = autopilot.reports()
+        _correct_one_line(autopilot.data_dir / "faturamento 1.csv", CORRECTED_MONTH)
+        last = f"relatorio-mensal-{max(before)[-7:]}"
+        wait_until(lambda: autopilot.reports()[last] != before[last], CHAIN_SECONDS, "the last month's report redone")
+        after = autopilot.reports()
+        changed = sorted(name for name in before if after[name] != before[name])
+        assert changed == sorted(name for name in before if name[-7:] >= CORRECTED_MONTH)
+        assert len(autopilot.mail_to(autopilot.reader)) == SAMPLE_MONTHS  # nobody gets a report twice
+        assert autopilot.scalar("SELECT count(*) FROM delivered_to") == SAMPLE_MONTHS
+
+        # 3. A bad export: the run fails, the admin hears of it once, the reader not at all, the warehouse is unchanged.
+        checksums = autopilot.checksums()
+        bad = autopilot.data_dir / "faturamento 1.csv"
+        bad.write_text(bad.read_text(encoding="utf-8").replace("|SP|", "|XX|", 1), encoding="utf-8")
+        wait_until(lambda: len(autopilot.mail_to(autopilot.admin)) == 1, CHAIN_SECONDS, "an alert in the admin's mail")
+        time.sleep(70)  # two more ticks of every sensor: still one alert
+        alerts = autopilot.mail_to(autopilot.admin)
+        assert len(alerts) == 1 and alerts[0].startswith("falha-")
+        alert = (autopilot.outbox / alerts[0]).read_text()
+        assert "ingest_job" in alert and "faturamento_raw" in alert and "zs_uf" in alert
+        assert len(autopilot.mail_to(autopilot.reader)) == SAMPLE_MONTHS
+        assert autopilot.checksums() == checksums
+
+
+def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, int]:
+    """How many times each sensor has been evaluated on this instance."""
+    return {
+        state.instigator_name: len(instance.get_ticks(state.instigator_origin_id, state.selector_id))
+        for state in instance.all_instigator_state()
+        if state.instigator_type.value == "SENSOR"
+    }
+
+
+def _ticked_twice_since(instance: dg.DagsterInstance, first: dict[str, int], sensors: int) -> bool:
+    ticks = _sensor_ticks(instance)
+    return len(ticks) >= sensors and all(count >= first.get(name, 0) + 2 for name, count in ticks.items())
+
+
+def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sample_dir: Path) -> None:
+    for export in sample_dir.iterdir():
+        shutil.copy(export, autopilot.data_dir / export.name)
+    engine = make_engine(f"sqlite:///{autopilot.state_dir / 'synapse.db'}")
+    with engine.begin() as conn:
+        conn.execute(text('DELETE FROM "user"'))  # with no recipient there is no delivery to make
+    engine.dispose()
+    synapse = [sys.executable, "-m", "synapse_pipeline.cli.main", "run"]  # `synapse run`, from this checkout
+    subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True)
+    with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
+        runs = len(instance.get_runs())
+        first = _sensor_ticks(instance)
+        with daemon(autopilot):
+            wait_until(lambda: _ticked_twice_since(instance, first, SENSORS), 240, "two ticks of every sensor")
+        assert len(instance.get_runs()) == runs
+
+
+def _graphql(port: int, query: str, **variables: object) -> dict:
+    """A query to the webserver's GraphQL endpoint, as the UI sends it."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+AUTOMATION_STATUS = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name }
+    sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
+JOB_RUNS = """query ($selector: PipelineSelector!) { pipelineOrError(params: $selector) {
+    ... on Pipeline { runs { runId status } } } }"""
+COPIED = shutil.ignore_patterns(".venv", ".synapse", ".git", ".tmp_dagster_home_*", "__pycache__", "*.egg-info", "out")
+
+
+def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_asks_for_nothing(
+    tmp_path: Path,
+) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(PROJECT_ROOT, checkout, ignore=COPIED)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("SYNAPSE_")}
+    subprocess.run(
+        [sys.executable, "-m", "synapse_pipeline.cli.main", "run"],
+        cwd=checkout,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dev = subprocess.Popen(
+        [BIN / "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=checkout,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: _answers(port), 180, "the UI answering")
+        (repository,) = _graphql(port, AUTOMATION_STATUS)["repositoriesOrError"]["nodes"]
+        assert repository["location"]["name"] == "synapse_pipeline"
+        assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == dict.fromkeys(
+            [s.name for s in defs.sensors or ()], "RUNNING"
+        )
+        assert {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]} == dict.fromkeys(
+            ["daily_load_schedule", "monthly_report_schedule"], "RUNNING"
+        )
+        selector = {"repositoryName": "__repository__", "repositoryLocationName": "synapse_pipeline"}
+        for job in ("ingest_job", "faturamento_job", "kpi_job", "relatorio_job", "backup_job"):
+            runs = _graphql(port, JOB_RUNS, selector={**selector, "pipelineName": job})["pipelineOrError"]["runs"]
+            assert [run["status"] for run in runs] == ["SUCCESS"], job
+        time.sleep(75)  # two ticks of every 30-second sensor: `synapse run` left them nothing to do
+        with dg.DagsterInstance.from_config(str(checkout / ".synapse" / "dagster")) as instance:
+            assert len(instance.get_runs()) == 5
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        dev.wait(timeout=60)
+        kill_processes_mentioning(str(checkout))
+
+
+def _answers(port: int) -> bool:
+    try:
+        return bool(_graphql(port, "{ version }"))
+    except OSError:
+        return False
