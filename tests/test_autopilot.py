@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from synapse_pipeline.definitions import defs
 from synapse_pipeline.delivery.users import add_user
+from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
@@ -120,12 +121,13 @@ def autopilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Autopilot:
 @contextmanager
 def daemon(autopilot: Autopilot) -> Iterator[None]:
     """`dagster-daemon run` on the project's workspace, as `dagster dev` starts it, stopped with its code server."""
+    log = (autopilot.state_dir / "daemon.log").open("ab")  # read it when a test here fails
     process = subprocess.Popen(
         [BIN / "dagster-daemon", "run", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
         env=autopilot.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -134,6 +136,7 @@ def daemon(autopilot: Autopilot) -> Iterator[None]:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
         kill_processes_mentioning(str(autopilot.state_dir))  # the code server and any run still going
+        log.close()
 
 
 def _correct_one_line(path: Path, month: str) -> None:
@@ -292,3 +295,28 @@ def _answers(port: int) -> bool:
         return bool(_graphql(port, "{ version }"))
     except OSError:
         return False
+
+
+def test_a_run_past_its_max_runtime_is_ended_failed_and_reaches_the_admin(autopilot: Autopilot) -> None:
+    """Run monitoring ends a run that overruns (as one whose worker died would), and the admin hears of it."""
+    generate(autopilot.data_dir, faturamento_rows=1_000_000)  # validating it takes well over the 5 s allowed
+    with daemon(autopilot):
+        launched = subprocess.run(
+            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "ingest_job",
+             "--tags", json.dumps({"dagster/max_runtime": "5", "synapse/test": "overrun"})],
+            cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
+
+            def overrun() -> dg.DagsterRun | None:
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={"synapse/test": "overrun"}))
+                return runs[0] if runs and runs[0].is_finished else None
+
+            wait_until(lambda: overrun() is not None, 300, "the overrunning run ended by run monitoring")
+            run = overrun()
+            assert run is not None and run.status == dg.DagsterRunStatus.FAILURE, launched.stdout
+            wait_until(
+                lambda: any(run.run_id in name for name in autopilot.mail_to(autopilot.admin)),
+                120,
+                "the admin's alert for the overrunning run",
+            )
