@@ -69,7 +69,7 @@ def env_or_default_config(name: str, default: str) -> str | dict[str, str]:
 
 
 # Where the root dagster.yaml puts its files; `synapse` points DAGSTER_HOME there instead (see below).
-_STORAGE_KEYS = ("storage", "local_artifact_storage")
+_STORAGE_KEYS = ("storage", "local_artifact_storage", "compute_logs")
 
 
 def embedded_dagster_home() -> Path:

@@ -72,14 +72,13 @@ def test_schedules_run_in_sao_paulo_time(data_dir: Path) -> None:
         )
         request = monthly_report_schedule.evaluate_tick(context).run_requests[0]
         assert request.partition_key == "2025-08-01"
-        daily = daily_load_schedule.evaluate_tick(
-            dg.build_schedule_context(
-                instance=instance,
-                scheduled_execution_time=datetime(2025, 9, 2, 6, tzinfo=ZoneInfo(TIMEZONE)),
-                repository_def=defs.get_repository_def(),
-                resources={"export_files": ExportFiles(data_dir=str(data_dir))},
-            )
-        )
+        with dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 9, 2, 6, tzinfo=ZoneInfo(TIMEZONE)),
+            repository_def=defs.get_repository_def(),
+            resources={"export_files": ExportFiles(data_dir=str(data_dir))},
+        ) as daily_context:
+            daily = daily_load_schedule.evaluate_tick(daily_context)
         assert len(daily.run_requests) == 1
     assert daily_load_schedule.job_name == "ingest_job" and monthly_report_schedule.job_name == "relatorio_job"
 
