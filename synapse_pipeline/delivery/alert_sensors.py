@@ -10,6 +10,15 @@ from synapse_pipeline.settings import ui_url
 from synapse_pipeline.warehouse.resource import Warehouse
 
 
+def _error_chain(error: object) -> str:
+    """An error and the errors that caused it: Dagster wraps the one that says what went wrong."""
+    messages = []
+    while error is not None:
+        messages.append(str(getattr(error, "message", error)).strip())
+        error = getattr(error, "cause", None)
+    return "\ncaused by: ".join(messages)
+
+
 def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
     """The failed steps and the start of their errors (the run's own message when no step failed)."""
     steps, errors = [], []
@@ -17,7 +26,7 @@ def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
         data = event.step_failure_data
         steps.append(event.step_key or "?")
         described = data.user_failure_data.description if data.user_failure_data else None
-        errors.append(f"{event.step_key}: {described or (data.error.message if data.error else event.message)}")
+        errors.append(f"{event.step_key}: {described or _error_chain(data.error) or event.message}")
     return ", ".join(steps) or "(no step: the run itself)", "\n\n".join(errors) or (context.failure_event.message or "")
 
 

@@ -10,33 +10,43 @@ from datetime import date
 import dagster as dg
 
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
+from synapse_pipeline.kpis.jobs import kpi_job
 from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY
 from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
-def _settled_inputs(context: dg.SensorEvaluationContext) -> int | None:
-    """The newest storage id among the report's inputs once the automated ones have caught up, else None.
-
-    While the eager KPI rebuild is under way some table is older than what it is built from: the reports wait.
-    """
+def _inputs(context: dg.SensorEvaluationContext) -> tuple[int | None, list[dg.AssetKey]]:
+    """The newest storage id among the report's inputs (None: one was never made), and the automated tables, with
+    what they feed, that are older than one of their own inputs: a KPI rebuild still to do."""
     graph = context.repository_def.asset_graph  # type: ignore[union-attr]
-    inputs = dg.AssetSelection.assets(RELATORIO_MENSAL).upstream(include_self=False).resolve(graph)
-    latest = {
-        record.asset_entry.asset_key: record.asset_entry.last_materialization_record
-        for record in context.instance.get_asset_records(list(inputs))
+    records = context.instance.get_asset_records(list(graph.get_all_asset_keys()))
+    ids = {
+        record.asset_entry.asset_key: record.asset_entry.last_materialization_record.storage_id
+        for record in records
+        if record.asset_entry.last_materialization_record is not None
     }
-    if any(latest.get(key) is None for key in inputs):
-        return None
-    ids = {key: record.storage_id for key, record in latest.items() if record is not None}
-    for key in inputs:
-        node = graph.get(key)
-        if node.automation_condition is not None and any(ids[p] > ids[key] for p in node.parent_keys & inputs):
-            return None
-    return max(ids.values())
+    inputs = dg.AssetSelection.assets(RELATORIO_MENSAL).upstream(include_self=False).resolve(graph)
+    if not inputs <= ids.keys():
+        return None, []
+    automated = {key for key in ids if graph.get(key).automation_condition is not None}
+    behind = [key for key in automated if any(ids.get(p, 0) > ids[key] for p in graph.get(key).parent_keys)]
+    lagging = dg.AssetSelection.assets(*behind).downstream().resolve(graph) & automated if behind else set()
+    return max(ids[key] for key in inputs), sorted(lagging, key=lambda key: key.to_user_string())
+
+
+def _run_in_progress(instance: dg.DagsterInstance) -> bool:
+    return bool(instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1))
 
 
 def _recorded_figures(instance: dg.DagsterInstance, month: str) -> str | None:
@@ -61,17 +71,23 @@ def _ranges(months: list[str]) -> Iterator[list[str]]:
         yield run
 
 
-@dg.sensor(job=relatorio_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(jobs=[relatorio_job, kpi_job], minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """Render again each month whose figures differ from those its stored report was rendered from.
 
-    Looks once per change of the report's inputs, after the eager KPI tables have caught up with the loads; a
-    range of consecutive months renders in one run.
+    Looks once per change of the report's inputs, when the KPI tables are newer than what they are built from; a
+    range of consecutive months renders in one run. Eager automation counts a KPI rebuild that overlapped a load as
+    done; once nothing runs, a table so left behind is rebuilt here, with the tables it feeds.
     """
-    settled = _settled_inputs(context)
-    if settled is None:
+    newest, lagging = _inputs(context)
+    if newest is None:
         return dg.SensorResult(skip_reason="waiting for the report's inputs (loads, KPI tables)")
-    if context.cursor == str(settled):
+    if lagging:
+        if _run_in_progress(context.instance):
+            return dg.SensorResult(skip_reason="waiting for the runs under way (loads, KPI tables)")
+        catch_up = dg.RunRequest(job_name=kpi_job.name, asset_selection=lagging, run_key=f"kpis-behind@{newest}")
+        return dg.SensorResult(run_requests=[catch_up])
+    if context.cursor == str(newest):
         return dg.SensorResult(skip_reason="the report's inputs have not changed")
     stale = []
     with warehouse.engine.connect() as conn:
@@ -81,9 +97,10 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
                 stale.append(month)
     requests = [
         dg.RunRequest(
-            run_key=f"relatorio:{run[0]}..{run[-1]}@{settled}",
+            job_name=relatorio_job.name,
+            run_key=f"relatorio:{run[0]}..{run[-1]}@{newest}",
             tags={PARTITION_RANGE_START_TAG: run[0], PARTITION_RANGE_END_TAG: run[-1]},
         )
         for run in _ranges(stale)
     ]
-    return dg.SensorResult(run_requests=requests, cursor=str(settled))
+    return dg.SensorResult(run_requests=requests, cursor=str(newest))
