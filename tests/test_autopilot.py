@@ -107,6 +107,9 @@ def autopilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Autopilot:
         "DAGSTER_HOME": str(embedded_dagster_home()),
     }
     env.pop("SYNAPSE_DATABASE_URL", None)
+    # The instance's storage made once here: a daemon and a CLI starting together on a fresh instance both create
+    # its SQLite tables, and one of them fails ("table runs already exists").
+    dg.DagsterInstance.from_config(env["DAGSTER_HOME"]).dispose()
     engine = make_engine(f"sqlite:///{state / 'synapse.db'}")
     create_schema(engine)
     with engine.begin() as conn:
