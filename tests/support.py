@@ -10,6 +10,7 @@ from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.kpis.catalog import KPI_TABLES
@@ -58,6 +59,7 @@ class Pipeline:
             "export_files": ExportFiles(data_dir=str(self.data_dir)),
             "io_manager": dg.FilesystemIOManager(base_dir=str(self.storage)),
             "backup_settings": BackupSettings(directory=str(self.storage / "backups")),
+            "forecast_settings": ForecastSettings(),
         }
 
     def materialize(

@@ -17,6 +17,8 @@ from sqlalchemy.engine import URL
 
 from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.delivery.users import add_user
+from synapse_pipeline.forecast.resources import ForecastSettings
+from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.maintenance.backup import (
     KEPT_KEY,
@@ -101,13 +103,14 @@ def test_backup_runs_after_every_month_of_the_loads_and_reports(tmp_path: Path) 
         "warehouse": Warehouse(url=f"sqlite:///{tmp_path / 'warehouse.db'}"),
         "export_files": ExportFiles(data_dir=str(tmp_path)),
         "backup_settings": BackupSettings(directory=str(tmp_path / "backups")),
+        "forecast_settings": ForecastSettings(),
     }
     defs = dg.Definitions(assets=ASSETS, resources=resources)
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     key = dg.AssetKey("backup")
     parents = {parent.to_user_string() for parent in graph.get(key).parent_keys}
-    assert parents == {"clientes", "estoque", "faturamento", *KPI_TABLES, "relatorio_mensal"}
+    assert parents == {"clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"}
     for partitioned in ("faturamento", "relatorio_mensal"):
         assert isinstance(graph.get_partition_mapping(key, dg.AssetKey(partitioned)), dg.AllPartitionMapping)
 

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
 from synapse_pipeline.kpis.catalog import KPIS
 
@@ -18,6 +19,7 @@ def test_definitions_load_with_assets_jobs_and_checks() -> None:
         "faturamento",
         "grupo_produto",
         *(kpi.name for kpi in KPIS),
+        *FORECAST_TABLES,
         "relatorio_mensal",
         "backup",
     }
@@ -44,20 +46,22 @@ def test_faturamento_is_monthly_and_loads_a_range_in_one_run() -> None:
 
 
 def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout() -> None:
-    """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b)."""
+    """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b),
+    plus the forecast stage (issue 17)."""
     graph = defs.resolve_asset_graph()
     assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
-        "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "estoque", "estoque_aging",
-        "estoque_raw", "faturamento", "faturamento_raw", "frequencia_compra", "giro_sku", "grupo_produto",
-        "mix_produto", "obsolescencia", "relatorio_mensal", "vendas_regiao",
+        "avaliacao_previsao", "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "demanda_mensal",
+        "estoque", "estoque_aging", "estoque_raw", "faturamento", "faturamento_raw", "frequencia_compra", "giro_sku",
+        "grupo_produto", "mix_produto", "obsolescencia", "previsao_demanda", "recomendacao_estoque",
+        "relatorio_mensal", "vendas_regiao",
     ]  # fmt: skip
     assert sorted(key.to_user_string() for key in graph.asset_check_keys) == [
         "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",
-        "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema",
+        "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema", "previsao_demanda:previsao_supera_naive",
     ]  # fmt: skip
     assert sorted(job.name for job in defs.resolve_all_job_defs()) == [
-        "__ASSET_JOB", "backup_job", "deliver_reports_job", "faturamento_job", "ingest_job", "kpi_job",
-        "kpi_job_celery", "relatorio_job",
+        "__ASSET_JOB", "backup_job", "deliver_reports_job", "faturamento_job", "forecast_job", "ingest_job",
+        "kpi_job", "kpi_job_celery", "relatorio_job",
     ]  # fmt: skip
     assert sorted(schedule.name for schedule in defs.schedules or ()) == [
         "daily_load_schedule",
@@ -68,4 +72,6 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
         "default_automation_condition_sensor", "export_file_sensor", "faturamento_months_sensor",
         "overdue_alert_sensor", "report_delivery_sensor", "run_failure_alert_sensor", "stale_reports_sensor",
     ]  # fmt: skip
-    assert sorted(defs.resources or {}) == ["backup_settings", "export_files", "io_manager", "mailer", "warehouse"]
+    assert sorted(defs.resources or {}) == [
+        "backup_settings", "export_files", "forecast_settings", "io_manager", "mailer", "warehouse",
+    ]  # fmt: skip

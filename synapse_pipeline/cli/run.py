@@ -33,9 +33,10 @@ def _month_range(months: list[str]) -> dict[str, str]:
 
 @click.command()
 def run() -> None:
-    """Materialize everything: loads, KPIs, reports, a backup.
+    """Materialize everything: loads, KPIs, forecast, reports, a backup.
 
-    The loads, then every month of the billing file in one run, the KPI tables, every month's report in one run
+    The loads, then every month of the billing file in one run, the KPI tables, the forecast, every month's
+    report in one run
     and a backup, on the configured warehouse, each run on its job's page in the UI; then every table's row count
     and checksum.
     """
@@ -50,6 +51,7 @@ def run() -> None:
     if months:
         execute("faturamento_job", **_month_range(months))
     execute("kpi_job")
+    execute("forecast_job")
     if months:
         execute("relatorio_job", **_month_range(months))
     execute("backup_job")

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import ArgumentError
 
 from synapse_pipeline.cli.errors import fail
-from synapse_pipeline.kpis.catalog import KPI_TABLES
+from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.settings import database_url
 from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
 from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
@@ -45,7 +45,7 @@ def print_summary() -> None:
     """The configured warehouse's URL (password masked), then the row count and checksum of every table."""
     with connection() as conn:
         click.echo(masked(conn.engine.url))
-        print_checksums(warehouse_checksums(conn, KPI_TABLES))
+        print_checksums(warehouse_checksums(conn, DERIVED_TABLES))
 
 
 @click.command()

@@ -1,11 +1,12 @@
-"""The warehouse backup: a restorable copy of every table, taken once the loads, KPI tables and reports are done."""
+"""The warehouse backup: a restorable copy of every table, taken once the loads, KPI and forecast tables and
+reports are done."""
 
 import time
 from pathlib import Path
 
 import dagster as dg
 
-from synapse_pipeline.kpis.catalog import KPI_TABLES
+from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.warehouse.backup import BackupError, backup_with_checksums, backups, kind_of
 from synapse_pipeline.warehouse.resource import Warehouse
 
@@ -26,7 +27,7 @@ class BackupSettings(dg.ConfigurableResource):
     keep: int = 7
 
 
-@dg.asset(deps=["clientes", "estoque", "faturamento", *KPI_TABLES, "relatorio_mensal"])
+@dg.asset(deps=["clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"])
 def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.MaterializeResult:
     """A restorable copy of the whole warehouse (`synapse restore FILE`): pg_dump custom format or an SQLite file.
 
@@ -35,7 +36,7 @@ def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.Material
     directory = Path(backup_settings.directory)
     started = time.perf_counter()
     try:
-        path, checksums = backup_with_checksums(warehouse.url, directory, backup_settings.keep, KPI_TABLES)
+        path, checksums = backup_with_checksums(warehouse.url, directory, backup_settings.keep, DERIVED_TABLES)
     except BackupError as error:
         raise dg.Failure(description=str(error)) from error
     seconds = time.perf_counter() - started

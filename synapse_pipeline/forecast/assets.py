@@ -1,0 +1,205 @@
+"""The forecast stage's tables: monthly demand, the backtest of every forecaster, the forecast, the stock advice.
+
+Eager like the KPI tables: once the daemon runs, a load brings them up to date by itself.
+"""
+
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+from sqlalchemy import Connection, Table, select
+
+from synapse_pipeline.forecast.backtest import HORIZONS, Score, score
+from synapse_pipeline.forecast.classes import SEM_VENDA, demand_classes
+from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand, next_month
+from synapse_pipeline.forecast.resources import ForecastSettings
+from synapse_pipeline.forecast.selection import FORECASTERS, NAME, choices
+from synapse_pipeline.forecast.stock import read_snapshot, recommend
+from synapse_pipeline.forecast.tables import (
+    AVALIACAO_PREVISAO,
+    DEMANDA_MENSAL,
+    PREVISAO_DEMANDA,
+    RECOMENDACAO_ESTOQUE,
+    replace_rows,
+)
+from synapse_pipeline.kpis.automation import KPI_AUTOMATION
+from synapse_pipeline.lib import markdown
+from synapse_pipeline.warehouse.resource import Warehouse
+
+RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete months
+
+
+def _schema(table: Table) -> dg.TableSchema:
+    """The table's columns with their warehouse types and descriptions, for the UI."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, str(c.type).lower(), description=c.comment) for c in table.columns]
+    )
+
+
+def _table_metadata(table: Table) -> dict[str, object]:
+    return {"dagster/table_name": table.name, "dagster/column_schema": _schema(table)}
+
+
+def _result(conn: Connection, table: Table, rows: int, **extra: object) -> dg.MaterializeResult:
+    preview = pd.read_sql_query(select(table).limit(markdown.PREVIEW_ROWS), conn)
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "preview": markdown.preview(preview), **extra}  # type: ignore[dict-item]
+    )
+
+
+def _forecast_asset(
+    table: Table, deps: list[str], description: str
+) -> Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition]:
+    """The asset decorator every forecast table shares: its name, kinds, table metadata and eager automation."""
+    return dg.asset(
+        name=table.name,
+        deps=deps,
+        description=description,
+        kinds={"python", "sql"},
+        metadata=_table_metadata(table),
+        automation_condition=KPI_AUTOMATION,
+    )
+
+
+@_forecast_asset(
+    DEMANDA_MENSAL, ["faturamento"], "Net tonnes per SKU and month (>= 0), every SKU from the first month."
+)
+def demanda_mensal(warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.engine.begin() as conn:
+        demand = monthly_demand(conn)
+        complete = demand.complete_months
+        rows = [
+            {"SKU": sku, "mes": month, "toneladas": float(demand.tonnes[i, j]), "completo": j < complete}
+            for i, sku in enumerate(demand.skus)
+            for j, month in enumerate(demand.months)
+        ]
+        count = replace_rows(conn, DEMANDA_MENSAL, rows)
+        return _result(
+            conn,
+            DEMANDA_MENSAL,
+            count,
+            skus=len(demand.skus),
+            meses_completos=complete,
+            mes_base=str(demand.mes_base) if demand.mes_base else "none (no complete month)",
+            ultima_data_faturamento=str(demand.latest) if demand.skus else "none",
+        )
+
+
+def backtest_table(scores: list[Score]) -> dg.MetadataValue:
+    """The backtest as a markdown table, WAPE also as a ratio to naive's at the same horizon."""
+    naive = {s.horizonte: s.wape for s in scores if s.modelo == "naive"}
+    frame = pd.DataFrame(
+        {
+            "modelo": s.modelo,
+            "h": s.horizonte,
+            "origens": s.origens,
+            "WAPE": round(s.wape, 3),
+            "vs naive": round(s.wape / naive[s.horizonte], 3) if naive.get(s.horizonte) else None,
+            "MASE": round(s.mase, 3),
+            "viés": f"{s.vies:+.1%}",
+        }
+        for s in sorted(scores, key=lambda s: (s.horizonte, s.wape))
+    )
+    return dg.MetadataValue.md(frame.to_markdown(index=False))
+
+
+@_forecast_asset(
+    AVALIACAO_PREVISAO,
+    ["demanda_mensal"],
+    "Rolling-origin backtest: each forecaster's WAPE, MASE and bias at 1 to 3 months, on months it did not see.",
+)
+def avaliacao_previsao(warehouse: Warehouse, forecast_settings: ForecastSettings) -> dg.MaterializeResult:
+    configured = forecast_settings.forecaster_name()
+    with warehouse.engine.begin() as conn:
+        demand = monthly_demand(conn)
+        history = demand.complete()
+        names = [name for name in FORECASTERS if name != configured] + [configured]
+        scores = [s for name in names for s in score(name, history, FORECASTERS[name])] if len(history) else []
+        count = replace_rows(conn, AVALIACAO_PREVISAO, [vars(s) for s in scores])
+        first = {s.modelo: s for s in scores if s.horizonte == 1}
+        figures: dict[str, object] = {"backtest": backtest_table(scores), "modelo_configurado": configured}
+        if configured in first and "naive" in first:
+            figures["wape_h1"] = round(first[configured].wape, 4)
+            figures["wape_h1_naive"] = round(first["naive"].wape, 4)
+            figures["wape_h1_vs_naive"] = round(first[configured].wape / first["naive"].wape, 4)
+            figures["vies_h1"] = round(first[configured].vies, 4)
+        return _result(conn, AVALIACAO_PREVISAO, count, **figures)
+
+
+def forecast_rows(demand: MonthlyDemand, model: str) -> list[dict[str, object]]:
+    """Three months ahead of mes_base for every SKU with a sale in the RECENT_MONTHS complete months up to it."""
+    base = demand.mes_base
+    if base is None:
+        return []
+    history = demand.complete()
+    recent = history[:, -RECENT_MONTHS:].sum(axis=1) > 0
+    forecast = FORECASTERS[model](history, HORIZONS)
+    classes = demand_classes(history)
+    return [
+        {
+            "SKU": sku,
+            "mes_base": base,
+            "mes_previsto": next_month(base, h),
+            "horizonte": h,
+            "modelo": model,
+            "toneladas_previstas": float(forecast[i, h - 1]),
+            "classe_demanda": classes[i],
+        }
+        for i, sku in enumerate(demand.skus)
+        if recent[i] and classes[i] != SEM_VENDA
+        for h in range(1, HORIZONS + 1)
+    ]
+
+
+def _monthly_totals(rows: list[dict[str, object]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for row in rows:
+        key = str(row["mes_previsto"])[:7]
+        totals[key] = totals.get(key, 0.0) + float(row["toneladas_previstas"])  # type: ignore[arg-type]
+    return {month: round(tonnes, 1) for month, tonnes in sorted(totals.items())}
+
+
+@_forecast_asset(
+    PREVISAO_DEMANDA,
+    ["demanda_mensal", "avaliacao_previsao"],
+    "Forecast tonnes per SKU for the three months after the last complete month, by the configured forecaster.",
+)
+def previsao_demanda(warehouse: Warehouse, forecast_settings: ForecastSettings) -> dg.MaterializeResult:
+    model = forecast_settings.forecaster_name()
+    with warehouse.engine.begin() as conn:
+        demand = monthly_demand(conn)
+        rows = forecast_rows(demand, model)
+        count = replace_rows(conn, PREVISAO_DEMANDA, rows)
+        figures: dict[str, object] = {
+            "modelo": model,
+            "mes_base": str(demand.mes_base) if demand.mes_base else "none (no complete month)",
+            "skus": count // HORIZONS,
+            "toneladas_previstas_por_mes": dg.MetadataValue.json(_monthly_totals(rows)),
+        }
+        if model == NAME and demand.mes_base is not None:
+            figures["escolha_por_classe"] = dg.MetadataValue.json(choices(demand.complete()))
+        return _result(conn, PREVISAO_DEMANDA, count, **figures)
+
+
+@_forecast_asset(
+    RECOMENDACAO_ESTOQUE,
+    ["estoque", "faturamento"],
+    "Per SKU of the latest snapshot, and SKUs with demand but no stock: safety stock, reorder point, what to do.",
+)
+def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettings) -> dg.MaterializeResult:
+    policy = forecast_settings.policy()
+    with warehouse.engine.begin() as conn:
+        rows = recommend(read_snapshot(conn), policy)
+        count = replace_rows(conn, RECOMENDACAO_ESTOQUE, rows)
+        actions: dict[str, int] = {}
+        for row in rows:
+            actions[str(row["acao"])] = actions.get(str(row["acao"]), 0) + 1
+        purchase = sum(float(row["compra_sugerida_t"]) for row in rows)  # type: ignore[arg-type]
+        return _result(
+            conn,
+            RECOMENDACAO_ESTOQUE,
+            count,
+            acoes=dg.MetadataValue.json(dict(sorted(actions.items()))),
+            compra_sugerida_total_t=round(purchase, 1),
+            politica=dg.MetadataValue.json(vars(policy)),
+        )

@@ -1,0 +1,77 @@
+"""Monthly demand per SKU from the loaded billing: net tonnes clipped at 0, every SKU from the file's first month.
+
+A month is complete when its last day is on or before the latest billing date; forecasts start from the last
+complete month (`mes_base`), never from a partial one.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import Connection
+
+from synapse_pipeline.warehouse.dialect import Dialect
+
+
+def as_date(value: object) -> date:
+    """A date from what either database returns for a day (a date, a datetime or ISO text)."""
+    return date.fromisoformat(str(value)[:10])
+
+
+def next_month(month: date, months: int = 1) -> date:
+    """The first day of the month `months` after `month`'s."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def is_complete(month: date, latest: date) -> bool:
+    """Whether the month starting on `month` ends on or before the latest billing date."""
+    return next_month(month) - timedelta(days=1) <= latest
+
+
+@dataclass(frozen=True)
+class MonthlyDemand:
+    """SKUs x months of demand (tonnes >= 0), the months from the file's first to the latest billing date's."""
+
+    skus: list[str]
+    months: list[date]
+    tonnes: np.ndarray
+    latest: date
+
+    @property
+    def complete_months(self) -> int:
+        return sum(is_complete(month, self.latest) for month in self.months)
+
+    @property
+    def mes_base(self) -> date | None:
+        """The last complete month, from which forecasts are made."""
+        count = self.complete_months
+        return self.months[count - 1] if count else None
+
+    def complete(self) -> np.ndarray:
+        """The demand of the complete months only."""
+        return self.tonnes[:, : self.complete_months]
+
+
+def monthly_demand(conn: Connection) -> MonthlyDemand:
+    """Read faturamento's net tonnes per SKU and month; an empty billing gives no SKU and no month."""
+    month = Dialect(conn.dialect.name).month("data")
+    rows = conn.exec_driver_sql(
+        f'SELECT "SKU", {month} AS mes, SUM(zs_peso_liquido) FROM faturamento GROUP BY "SKU", {month}'
+    ).all()
+    latest = conn.exec_driver_sql("SELECT MAX(data) FROM faturamento").scalar()
+    if not rows or latest is None:
+        return MonthlyDemand([], [], np.zeros((0, 0)), date.min)
+    sales = [(sku, as_date(mes), float(tonnes)) for sku, mes, tonnes in rows]
+    first = min(mes for _, mes, _ in sales)
+    last = as_date(latest)
+    months = [first]
+    while months[-1] < last.replace(day=1):
+        months.append(next_month(months[-1]))
+    skus = sorted({sku for sku, _, _ in sales})
+    row = {sku: i for i, sku in enumerate(skus)}
+    column = {mes: i for i, mes in enumerate(months)}
+    tonnes = np.zeros((len(skus), len(months)))
+    for sku, mes, value in sales:
+        tonnes[row[sku], column[mes]] = value
+    return MonthlyDemand(skus, months, np.clip(tonnes, 0.0, None), last)

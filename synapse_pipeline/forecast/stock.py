@@ -1,0 +1,134 @@
+"""Stock recommendations per SKU: safety stock, reorder point, order-up-to level and what to do, from the latest
+snapshot and the weekly demand of the 52 weeks up to the latest billing date (the exports are historical)."""
+
+from dataclasses import dataclass
+from datetime import date
+from statistics import NormalDist
+
+import numpy as np
+from sqlalchemy import Connection
+
+from synapse_pipeline.forecast.demand import as_date
+from synapse_pipeline.warehouse.dialect import Dialect
+
+WEEKS = 52
+MATERIA_PRIMA = "Materia Prima"
+ABC_LIMITS = (0.80, 0.95)  # cumulative share of the 52 weeks' tonnes up to which a SKU is A, then B
+XYZ_LIMITS = (0.5, 1.0)  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
+
+
+@dataclass(frozen=True)
+class StockPolicy:
+    """Replenishment parameters, in weeks, and the service level of the safety stock."""
+
+    lead_time: float
+    lead_time_deviation: float
+    review: float
+    service_level: float
+    excess_weeks: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The latest snapshot's tonnes and material type per SKU, and each SKU's weekly demand (SKUs x WEEKS)."""
+
+    date: date | None
+    stock: dict[str, tuple[str, float]]
+    weekly: dict[str, np.ndarray]
+
+
+def read_snapshot(conn: Connection) -> Snapshot:
+    """The latest stock snapshot and the weekly net tonnes (clipped at 0) up to the latest billing date."""
+    dialect = Dialect(conn.dialect.name)
+    snapshot = conn.exec_driver_sql("SELECT MAX(data) FROM estoque").scalar()
+    stock: dict[str, tuple[str, float]] = {}
+    if snapshot is not None:
+        by_type: dict[str, dict[str, float]] = {}
+        for sku, tipo, tonnes in conn.exec_driver_sql(
+            'SELECT "SKU", tipo_material, SUM(es_totalestoque) FROM estoque '
+            'WHERE data = (SELECT MAX(data) FROM estoque) GROUP BY "SKU", tipo_material'
+        ):
+            by_type.setdefault(sku, {})[tipo] = float(tonnes)
+        for sku, types in by_type.items():
+            stock[sku] = (max(types, key=types.__getitem__), sum(types.values()))
+    latest = "(SELECT MAX(data) FROM faturamento)"
+    weekly: dict[str, np.ndarray] = {}
+    age = dialect.days_between(dialect.day("data"), latest)
+    for sku, days_before, tonnes in conn.exec_driver_sql(
+        f'SELECT "SKU", {age}, SUM(zs_peso_liquido) FROM faturamento '
+        f'WHERE {dialect.day("data")} > {dialect.days_before(latest, 7 * WEEKS)} GROUP BY "SKU", {age}'
+    ):
+        weekly.setdefault(sku, np.zeros(WEEKS))[int(days_before) // 7] += float(tonnes)
+    return Snapshot(
+        as_date(snapshot) if snapshot is not None else None,
+        stock,
+        {sku: np.clip(weeks, 0.0, None) for sku, weeks in weekly.items()},
+    )
+
+
+def abc_classes(tonnes: dict[str, float]) -> dict[str, str]:
+    """A, B or C by the cumulative share of tonnes, the largest SKU first (ties by name)."""
+    total, cumulative, classes = sum(tonnes.values()), 0.0, {}
+    for sku in sorted(tonnes, key=lambda s: (-tonnes[s], s)):
+        cumulative += tonnes[sku]
+        share = cumulative / total if total > 0 else 1.0
+        classes[sku] = "A" if share <= ABC_LIMITS[0] else "B" if share <= ABC_LIMITS[1] else "C"
+    return classes
+
+
+def xyz_class(mean: float, deviation: float) -> str:
+    """X, Y or Z by the coefficient of variation of the weekly demand; Z without demand."""
+    cv = deviation / mean if mean > 0 else float("inf")
+    return "X" if cv <= XYZ_LIMITS[0] else "Y" if cv <= XYZ_LIMITS[1] else "Z"
+
+
+def recommend(snapshot: Snapshot, policy: StockPolicy) -> list[dict[str, object]]:
+    """One row per SKU of the snapshot and per SKU with demand but no stock, with its action (see `acao`)."""
+    if snapshot.date is None:
+        return []
+    z = NormalDist().inv_cdf(policy.service_level)
+    demanded = {sku for sku, weeks in snapshot.weekly.items() if weeks.sum() > 0}
+    skus = sorted(set(snapshot.stock) | demanded)
+    zeros = np.zeros(WEEKS)
+    mean = {sku: float(snapshot.weekly.get(sku, zeros).mean()) for sku in skus}
+    deviation = {sku: float(snapshot.weekly.get(sku, zeros).std(ddof=1)) for sku in skus}
+    abc = abc_classes({sku: mean[sku] for sku in skus if mean[sku] > 0})
+    rows = []
+    for sku in skus:
+        tipo, tonnes = snapshot.stock.get(sku, (None, 0.0))
+        d, sd = mean[sku], deviation[sku]
+        safety = z * float(np.sqrt((policy.lead_time + policy.review) * sd**2 + d**2 * policy.lead_time_deviation**2))
+        reorder = d * policy.lead_time + safety
+        maximum = d * (policy.lead_time + policy.review) + safety
+        cover = tonnes / d if d > 0 else None
+        if tipo == MATERIA_PRIMA:
+            action = "materia_prima"
+        elif d > 0 and tonnes <= 0:
+            action = "ruptura"
+        elif d > 0 and tonnes <= reorder:
+            action = "repor"
+        elif cover is not None and cover > policy.excess_weeks:
+            action = "excesso"
+        elif d == 0:
+            action = "sem_demanda"
+        else:
+            action = "ok"
+        rows.append(
+            {
+                "data_estoque": snapshot.date,
+                "SKU": sku,
+                "tipo_material": tipo,
+                "estoque_t": tonnes,
+                "demanda_semanal_t": d,
+                "desvio_semanal_t": sd,
+                "estoque_seguranca_t": safety,
+                "ponto_pedido_t": reorder,
+                "estoque_maximo_t": maximum,
+                "cobertura_semanas": cover,
+                "classe_abc": abc.get(sku, "C"),
+                "classe_xyz": xyz_class(d, sd),
+                "acao": action,
+                "compra_sugerida_t": max(0.0, maximum - tonnes) if action in ("ruptura", "repor") else 0.0,
+            }
+        )
+    return rows

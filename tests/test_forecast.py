@@ -1,0 +1,272 @@
+"""The forecast stage against series and a warehouse fixture whose figures are worked out by hand.
+
+Models, classes and metrics are numpy; the tables are built through Dagster on SQLite and PostgreSQL.
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from statistics import NormalDist
+
+import dagster as dg
+import numpy as np
+import pytest
+from sqlalchemy import Engine, text
+
+from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
+from synapse_pipeline.forecast.backtest import Score, score
+from synapse_pipeline.forecast.checks import PREVISAO_SUPERA_NAIVE, previsao_supera_naive, verdict
+from synapse_pipeline.forecast.classes import demand_classes
+from synapse_pipeline.forecast.demand import is_complete
+from synapse_pipeline.forecast.models import SIMPLE_MODELS
+from synapse_pipeline.forecast.resources import ForecastSettings
+from synapse_pipeline.forecast.selection import FORECASTERS, NAME
+from synapse_pipeline.forecast.stock import abc_classes, xyz_class
+from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.resource import Warehouse
+
+FORECAST_ASSETS = [demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque]
+
+
+def forecast(model: str, series: list[float], horizons: int = 3) -> list[float]:
+    return FORECASTERS[model](np.array([series], dtype=float), horizons)[0].round(6).tolist()
+
+
+def test_each_simple_model_on_a_series_worked_by_hand() -> None:
+    series = [10, 20, 30, 20, 10, 40]
+    assert forecast("naive", series) == [40, 40, 40]
+    assert forecast("ma3", series) == [pytest.approx(70 / 3)] * 3
+    assert forecast("ma6", series) == [pytest.approx(130 / 6)] * 3
+    # SES, alpha 0.3, level from 10: 13, 18.1, 18.67, 16.069, 23.2483
+    assert forecast("ses", series) == [pytest.approx(23.2483)] * 3
+    # A year back from each target (months 1..14: targets 15, 16, 17 are months 3, 4, 5); naive without a year.
+    assert forecast("seasonal_naive", list(range(1, 15))) == [3, 4, 5]
+    assert forecast("seasonal_naive", series) == [40, 40, 40]
+    # TSB (0.3, 0.2) on 0,5,0,0,10,0: size 5 then 6.5; probability .2, .16, .128, .3024, .24192
+    assert forecast("tsb", [0, 5, 0, 0, 10, 0]) == [pytest.approx(0.24192 * 6.5)] * 3
+    assert forecast("tsb", [0, 0, 0]) == [0, 0, 0]
+
+
+def test_forecasts_are_never_negative() -> None:
+    history = np.array([[-5.0, 0.0, -1.0]]).clip(0) - 1e-9
+    for name, model in FORECASTERS.items():
+        assert (model(history, 3) >= 0).all(), name
+
+
+def test_demand_classes_by_adi_and_cv2() -> None:
+    history = np.array(
+        [
+            [5, 5, 6, 5, 5, 5],  # ADI 1, CV² ~0.006
+            [1, 10, 1, 10, 1, 10],  # ADI 1, CV² 20.25 / 30.25 = 0.67
+            [0, 5, 0, 5, 0, 6],  # from the first sale: 5 months, 3 sales, ADI 1.67, CV² ~0.006
+            [0, 1, 0, 0, 10, 0],  # ADI 2.5, CV² 0.67
+            [0, 0, 0, 0, 0, 0],
+        ],
+        dtype=float,
+    )
+    assert demand_classes(history).tolist() == ["suave", "erratica", "intermitente", "irregular", "sem_venda"]
+
+
+def test_backtest_metrics_worked_by_hand() -> None:
+    """SKU A sells 1, 2, ..., 8 tonnes; SKU B nothing. Origins are months 2..7 (M-6..M-1, M = month 8)."""
+    demand = np.array([list(range(1, 9)), [0] * 8], dtype=float)
+    naive = {s.horizonte: s for s in score("naive", demand, SIMPLE_MODELS["naive"])}
+    # h=1: six origins, each 1 t short of 3..8 t; h=2: five, 2 t short of 4..8; h=3: four, 3 t short of 5..8.
+    assert [(s.origens, s.skus) for s in naive.values()] == [(6, 2), (5, 2), (4, 2)]
+    assert naive[1].wape == pytest.approx(6 / 33) and naive[1].vies == pytest.approx(-6 / 33)
+    assert naive[2].wape == pytest.approx(10 / 30) and naive[3].wape == pytest.approx(12 / 26)
+    # MASE: the in-sample one-step naive error of A is 1 t; its mean errors 1, 2, 3 t; B has no tonnes to weigh.
+    assert [s.mase for s in naive.values()] == pytest.approx([1.0, 2.0, 3.0])
+    ma3 = score("ma3", demand, SIMPLE_MODELS["ma3"])[0]
+    # From origin 2 (1, 2 seen): 1.5 for 3 t; then 2, 3, 4, 5, 6 for 4..8 t: errors 1.5 + 5 x 2.
+    assert ma3.wape == pytest.approx(11.5 / 33) and ma3.mase == pytest.approx(11.5 / 6)
+
+
+def test_a_sku_with_no_sale_yet_is_forecast_zero_and_still_counts() -> None:
+    demand = np.array([[4, 4, 4, 4, 4, 4, 4, 4], [0, 0, 0, 0, 0, 0, 0, 6]], dtype=float)
+    naive = score("naive", demand, SIMPLE_MODELS["naive"])[0]
+    assert naive.wape == pytest.approx(6 / (6 * 4 + 6))
+
+
+def test_no_forecaster_sees_past_its_origin() -> None:
+    """Every call the backtest makes, and every call selecao_por_classe makes inside it, ends at the origin."""
+    rng = np.random.default_rng(1)
+    demand = rng.poisson(2.0, (30, 19)).astype(float)
+    seen: list[int] = []
+
+    def spy(history: np.ndarray, horizons: int) -> np.ndarray:
+        seen.append(history.shape[1])
+        return SIMPLE_MODELS["naive"](history, horizons)
+
+    score("spy", demand, spy)
+    assert seen == [13, 14, 15, 16, 17, 18]  # origins M-6 .. M-1 of 19 months, each seen up to itself
+    future_changed = demand.copy()
+    future_changed[:, 14:] = rng.poisson(9.0, (30, 5))
+    for name, model in FORECASTERS.items():
+        assert np.array_equal(model(demand[:, :14], 3), model(future_changed[:, :14], 3)), name
+
+
+def test_the_check_verdicts() -> None:
+    def at_one(model: str, wape: float, bias: float = 0.0) -> Score:
+        return Score(model, 1, 6, 10, wape, 1.0, bias)
+
+    naive = at_one("naive", 1.0)
+    assert verdict(at_one("m", 1.0), naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
+    assert verdict(at_one("m", 0.97), naive)[:2] == (False, dg.AssetCheckSeverity.WARN)
+    assert verdict(at_one("m", 0.8, -0.2), naive)[:2] == (False, dg.AssetCheckSeverity.WARN)
+    assert verdict(at_one("m", 0.8, -0.05), naive)[0] is True
+    assert verdict(None, naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
+
+
+def test_abc_and_xyz_classes() -> None:
+    # cumulative shares: a .70 (A), b .90 (B), c .96 (C), d 1.0 (C)
+    assert abc_classes({"a": 70, "b": 20, "c": 6, "d": 4}) == {"a": "A", "b": "B", "c": "C", "d": "C"}
+    assert [xyz_class(1, 0.5), xyz_class(1, 0.9), xyz_class(1, 2), xyz_class(0, 0)] == ["X", "Y", "Z", "Z"]
+
+
+# The warehouse fixture: billing up to 2025-08-01 (July complete, August partial), a snapshot on 2025-08-04.
+LATEST = date(2025, 8, 1)
+SNAPSHOT = datetime(2025, 8, 4)
+Z95 = NormalDist().inv_cdf(0.95)
+
+
+def one_week_sale(sku: str, tonnes: float, days_before: int = 10) -> list[tuple[date, str, float]]:
+    """A single sale: over 52 weeks, d = x / 52 and the sample deviation sd = x / sqrt(52)."""
+    return [(LATEST - timedelta(days=days_before), sku, tonnes)]
+
+
+SALES: list[tuple[date, str, float]] = [
+    *[(LATEST - timedelta(days=7 * k), "SKU_OK", 2.0) for k in range(52)],  # d = 2, sd = 0
+    *one_week_sale("SKU_REP", 52.0),  # d = 1
+    *one_week_sale("SKU_EXC", 52.0),
+    *one_week_sale("SKU_MP", 52.0),
+    *one_week_sale("SKU_RUP", 5.2, days_before=0),  # only in the partial month: no forecast
+    (LATEST - timedelta(days=400), "SKU_SEM", 7.0),  # outside the 52 weeks and the last 12 months
+    (LATEST - timedelta(days=10), "SKU_SEM", -1.0),  # a return: a week of net -1 counts as 0
+]
+# SKU: (tipo_material, tonnes in the latest snapshot)
+STOCK = {
+    "SKU_OK": ("Produto Acabado", 20.0),
+    "SKU_REP": ("Produto Acabado", 10.0),
+    "SKU_EXC": ("Produto Acabado", 100.0),
+    "SKU_MP": ("Materia Prima", 50.0),
+    "SKU_SEM": ("Produto Acabado", 3.0),
+}
+
+
+@pytest.fixture
+def forecast_engine(warehouse_url: str) -> Iterator[Engine]:
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
+        conn.execute(
+            Estoque.__table__.insert(),
+            [
+                dict(data=when, es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
+                     dias_em_estoque=30, es_totalestoque=tonnes / 2, tipo_material=tipo, origem="S_PRG_REF",
+                     cod_produto="RZN", lote="L", produto="Rolo")
+                for sku, (tipo, tonnes) in STOCK.items()
+                for when in (SNAPSHOT, SNAPSHOT)  # two lots of half the tonnes each
+            ]
+            + [dict(data=datetime(2025, 7, 1), es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado",
+                    SKU="SKU_RUP", dias_em_estoque=3, es_totalestoque=9.0, tipo_material="Produto Acabado",
+                    origem="S_PRG_REF", cod_produto="RZN", lote="L", produto="Rolo")],  # an older snapshot
+        )  # fmt: skip
+        conn.execute(
+            Faturamento.__table__.insert(),
+            [
+                dict(data=datetime.combine(day, datetime.min.time()), cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO",
+                     produto="Rolo", cod_produto="RZN", zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes,
+                     giro_sku_cliente=1, lote="L", origem="PRG", zs_centro="1101")
+                for day, sku, tonnes in SALES
+            ],
+        )  # fmt: skip
+    yield engine
+    engine.dispose()
+
+
+def materialize(url: str, model: str = NAME, *, check: bool = False) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*FORECAST_ASSETS, *([previsao_supera_naive] if check else [])],
+        resources={"warehouse": Warehouse(url=url), "forecast_settings": ForecastSettings(modelo=model)},
+        raise_on_error=False,
+    )
+
+
+def rows(engine: Engine, sql: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(str(v)[:10] if hasattr(v, "isoformat") else v for v in row) for row in conn.execute(text(sql))]
+
+
+def test_recommendation_rules_worked_by_hand(forecast_engine: Engine, warehouse_url: str) -> None:
+    assert materialize(warehouse_url).success
+    got = {
+        row[0]: row[1:]
+        for row in rows(
+            forecast_engine,
+            'SELECT "SKU", data_estoque, tipo_material, estoque_t, demanda_semanal_t, desvio_semanal_t, '
+            "estoque_seguranca_t, ponto_pedido_t, estoque_maximo_t, cobertura_semanas, classe_xyz, acao, "
+            "compra_sugerida_t FROM recomendacao_estoque",
+        )
+    }
+    assert set(got) == {"SKU_OK", "SKU_REP", "SKU_EXC", "SKU_MP", "SKU_SEM", "SKU_RUP"}
+    assert {row[0] for row in got.values()} == {"2025-08-04"}
+
+    def policy(d: float, sd: float) -> tuple[float, float, float]:
+        """(safety, reorder, maximum) with L 4, sd_L 1, R 1, 95%."""
+        safety = Z95 * (5 * sd**2 + d**2 * 1) ** 0.5
+        return safety, 4 * d + safety, 5 * d + safety
+
+    safety, reorder, maximum = policy(1.0, 52 / 52**0.5)
+    assert got["SKU_REP"][1:] == pytest.approx(
+        ("Produto Acabado", 10.0, 1.0, 52**0.5, safety, reorder, maximum, 10.0, "Z", "repor", maximum - 10.0)
+    )
+    assert reorder == pytest.approx(4 + Z95 * 261**0.5)
+    assert got["SKU_EXC"][10:] == ("excesso", 0.0) and got["SKU_EXC"][8] == pytest.approx(100.0)
+    assert got["SKU_MP"][10:] == ("materia_prima", 0.0)
+    safety, reorder, maximum = policy(2.0, 0.0)
+    assert got["SKU_OK"][3:10] == pytest.approx((2.0, 0.0, 2 * Z95, 8 + 2 * Z95, 10 + 2 * Z95, 10.0, "X"))
+    assert got["SKU_OK"][10:] == ("ok", 0.0)
+    assert got["SKU_SEM"][2:5] == (3.0, 0.0, 0.0) and got["SKU_SEM"][10:] == ("sem_demanda", 0.0)
+    safety, reorder, maximum = policy(0.1, 5.2 / 52**0.5)
+    assert got["SKU_RUP"][1:3] == (None, 0.0)  # no line in the latest snapshot (the older one is ignored)
+    assert got["SKU_RUP"][10:] == pytest.approx(("ruptura", maximum))
+
+
+def test_monthly_demand_forecast_and_backtest_tables(forecast_engine: Engine, warehouse_url: str) -> None:
+    result = materialize(warehouse_url, model="naive", check=True)
+    # The file's months: 2024-06 (SKU_SEM's sale 400 days before) to 2025-08; only 2025-08 is partial.
+    months = rows(forecast_engine, "SELECT DISTINCT mes, completo FROM demanda_mensal ORDER BY mes")
+    assert len(months) == 15 and months[0][0] == "2024-06-01" and months[-1][0] == "2025-08-01"
+    assert [bool(c) for _, c in months] == [True] * 14 + [False]
+    assert is_complete(date(2025, 7, 1), LATEST) and not is_complete(date(2025, 8, 1), LATEST)
+    assert rows(forecast_engine, "SELECT COUNT(*) FROM demanda_mensal") == [(6 * 15,)]
+    assert rows(
+        forecast_engine, "SELECT toneladas FROM demanda_mensal WHERE \"SKU\" = 'SKU_SEM' AND mes = '2025-07-01'"
+    ) == [(0.0,)]  # net -1 clipped at 0
+    # SKU_OK sells 2 t a week: 4 or 5 sales a month; July 2025 holds days 4, 11, 18, 25 of July -> 8 t.
+    assert rows(
+        forecast_engine, "SELECT toneladas FROM demanda_mensal WHERE \"SKU\" = 'SKU_OK' AND mes = '2025-07-01'"
+    ) == [(8.0,)]
+    # Forecast: from July (mes_base), SKUs sold in Aug 2024..Jul 2025: not SKU_SEM (2024-06), not SKU_RUP (2025-08).
+    forecast_rows = rows(
+        forecast_engine,
+        'SELECT "SKU", mes_base, mes_previsto, horizonte, modelo, toneladas_previstas FROM previsao_demanda '
+        'ORDER BY "SKU", horizonte',
+    )
+    assert {r[0] for r in forecast_rows} == {"SKU_OK", "SKU_REP", "SKU_EXC", "SKU_MP"}
+    assert [r[1:5] for r in forecast_rows if r[0] == "SKU_OK"] == [
+        ("2025-07-01", "2025-08-01", 1, "naive"),
+        ("2025-07-01", "2025-09-01", 2, "naive"),
+        ("2025-07-01", "2025-10-01", 3, "naive"),
+    ]
+    assert [r[5] for r in forecast_rows if r[0] == "SKU_OK"] == [8.0, 8.0, 8.0]  # naive: July's 8 t
+    models = rows(forecast_engine, "SELECT DISTINCT modelo FROM avaliacao_previsao ORDER BY modelo")
+    assert [m for (m,) in models] == sorted(FORECASTERS)
+    assert rows(forecast_engine, "SELECT COUNT(*) FROM avaliacao_previsao") == [(len(FORECASTERS) * 3,)]
+    # naive configured: it cannot beat itself, so the check fails as an ERROR: the run fails, blocking what reads it
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == PREVISAO_SUPERA_NAIVE and not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
