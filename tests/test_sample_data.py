@@ -5,8 +5,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from synapse_pipeline.forecast.classes import demand_classes
 from synapse_pipeline.sample_data.generator import (
     ESTOQUE_COLUMNS,
     FATURAMENTO_COLUMNS,
@@ -236,3 +238,39 @@ def test_committed_data_is_the_default_sample(tmp_path: Path) -> None:
     files = generate(tmp_path)
     for generated in (files.estoque, files.faturamento):
         assert generated.read_bytes() == (PROJECT_ROOT / "data" / generated.name).read_bytes()
+
+
+def test_demand_over_time_is_shaped_like_the_real_file(estoque: Export, faturamento: Export) -> None:
+    """The profile's "Demand over time": SKUs come and go, most are intermittent, levels move, raw material sits."""
+    months = sorted(_months(faturamento.column("data")))[:-1]  # the 19 complete months
+    tonnes: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    clients: defaultdict[str, set[str]] = defaultdict(set)
+    for row in faturamento.rows:
+        tonnes[row["SKU"]][row["data"][:7]] += float(row["zs_peso_liquido"])
+        clients[row["SKU"]].add(row["cod_cliente"])
+    demand = np.array([[max(0.0, tonnes[sku][m]) for m in months] for sku in sorted(tonnes)])
+    sold = demand > 0
+    assert len(months) == 19 and 340 <= len(demand) <= 400
+    assert 5 <= np.median(sold.sum(axis=1)) <= 8  # the median SKU sells in about 7 of 19 months
+    assert 100 <= (sold.sum(axis=1) <= 3).sum() <= 150
+    first = np.where(sold.any(axis=1), sold.argmax(axis=1), 19)
+    assert 35 <= ((first >= 13) & (first < 19)).sum() <= 70  # first sale in the last six months
+    assert 100 <= (~sold[:, -3:].any(axis=1)).sum() <= 160  # nothing in the last three
+    totals = demand.sum(axis=0)
+    assert totals.min() >= 400 and totals.max() <= 1_800
+    assert 0.1 <= np.mean(np.abs(np.diff(totals)) / totals[:-1]) <= 0.3
+    classes = demand_classes(demand)
+    assert 0.55 <= np.isin(classes, ["intermitente", "irregular"]).mean() <= 0.75
+    assert 0.35 <= demand[classes == "suave"].sum() / demand.sum() <= 0.65
+    ranked = np.cumsum(np.sort(demand.sum(axis=1))[::-1]) / demand.sum()
+    assert 70 <= np.searchsorted(ranked, 0.8) + 1 <= 120 and 150 <= np.searchsorted(ranked, 0.95) + 1 <= 220
+    assert sum(len(c) > 1 for c in clients.values()) <= 3  # a SKU's demand is one client's
+
+    stock: Counter[str] = Counter()
+    raw_skus = set()
+    for row in estoque.rows:
+        stock[row["tipo_material"]] += float(row["es_totalestoque"])
+        if row["tipo_material"] == "Materia Prima":
+            raw_skus.add(row["SKU"])
+    assert 0.5 <= stock["Materia Prima"] / sum(stock.values()) <= 0.7
+    assert len(raw_skus & set(tonnes)) <= 3 < len(raw_skus)  # raw material is almost never billed

@@ -26,7 +26,8 @@ PRODUCT_CODES: tuple[tuple[str, str, str, float], ...] = (
 )  # fmt: skip
 # Pre-painted galvalume is only billed (a few lines), under codes of its own.
 PRE_PINTADO_CODES: tuple[tuple[str, str], ...] = (("BPP", "Bobina"), ("CPP", "Chapa"))
-MATERIA_PRIMA_SHARE = {"Bobina": 0.5, "Rolo": 0.08, "Chapa": 0.03, "Tira": 0.03}
+MATERIA_PRIMA_STOCK_ONLY, MATERIA_PRIMA_SOLD = 0.85, 0.01  # chance that a SKU is raw material
+MATERIA_PRIMA_LINES = 0.35  # of the stock lines; heavier lots make it about 60% of the stock's tonnes
 
 # SKUs: in stock and sold, only in stock (never sold), only sold (no stock line); pre-painted: sold only.
 SHARED_SKUS, STOCK_ONLY_SKUS, SOLD_ONLY_SKUS, PRE_PINTADO_SKUS = 185, 112, 187, 3
@@ -72,14 +73,18 @@ def build_catalogue(rng: np.random.Generator, clients: int) -> Catalogue:
     sku_code[: len(PRODUCT_CODES)] = np.arange(len(PRODUCT_CODES))  # every code is in stock
     pre_pintado = len(PRODUCT_CODES) + np.arange(PRE_PINTADO_SKUS) % len(PRE_PINTADO_CODES)
     sku_code = np.concatenate([sku_code, pre_pintado])
-    forms = [code[1] for code in PRODUCT_CODES] + [code[1] for code in PRE_PINTADO_CODES]
-    mp_share = np.array([MATERIA_PRIMA_SHARE[forms[code]] for code in sku_code])
-    sku_materia_prima = rng.random(total) < mp_share
+    # Raw material is stock that production consumes: almost only the SKUs that are never billed.
+    stock_only = (np.arange(total) >= SHARED_SKUS) & (np.arange(total) < SHARED_SKUS + STOCK_ONLY_SKUS)
+    sku_materia_prima = rng.random(total) < np.where(stock_only, MATERIA_PRIMA_STOCK_ONLY, MATERIA_PRIMA_SOLD)
 
     # Catalogue order: shared, stock only, sold only (regular), sold only (pre-painted).
     stock_skus = np.arange(SHARED_SKUS + STOCK_ONLY_SKUS)
     sold_skus = np.concatenate([np.arange(SHARED_SKUS), np.arange(SHARED_SKUS + STOCK_ONLY_SKUS, total)])
     stock_weights = rng.lognormal(0.0, 0.7, len(stock_skus))
+    raw = sku_materia_prima[stock_skus]
+    stock_weights[raw] *= (
+        MATERIA_PRIMA_LINES * stock_weights[~raw].sum() / (1 - MATERIA_PRIMA_LINES) / stock_weights[raw].sum()
+    )
     sold_weights = rng.lognormal(0.0, 1.0, len(sold_skus))
     regular_sold = len(sold_skus) - PRE_PINTADO_SKUS
     sold_weights[regular_sold:] = sold_weights[:regular_sold].sum() * PRE_PINTADO_SHARE / PRE_PINTADO_SKUS

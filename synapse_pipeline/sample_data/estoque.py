@@ -35,6 +35,7 @@ ORIGEM_WIDTH = 14  # padded values: 'E_PRG_REF     '
 PADDED_ORIGEM_SHARE = 0.2
 
 STOCK_MIN_MILLI, STOCK_MAX_MILLI = 67, 24_000
+FINISHED_MEDIAN_T, MATERIA_PRIMA_MEDIAN_T = 2.5, 9.0  # median tonnes of a lot: raw material comes in coils
 OLD_STOCK_SHARE = 0.2  # stock lines older than 180 days
 
 
@@ -59,6 +60,7 @@ def estoque_blocks(rng: np.random.Generator, catalogue: Catalogue, rows: int) ->
     skus = catalogue.stock_skus
     codes = [PRODUCT_CODES[code] for code in catalogue.sku_code[skus]]
     materia_prima = catalogue.sku_materia_prima[skus].tolist()
+    is_raw = np.array(materia_prima)
     tipo = text_table([f"{'Materia Prima' if mp else 'Produto Acabado'}|" for mp in materia_prima])
     cod_produto = text_table([f"{code[0]}|" for code in codes])
     produto_grupo = text_table([f"{code[1]}|{code[2]}|" for code in codes])
@@ -79,9 +81,10 @@ def estoque_blocks(rng: np.random.Generator, catalogue: Catalogue, rows: int) ->
         young_days = 2 + (rng.exponential(45.0, size) % 179).astype(np.int64)  # 2 .. 180
         old_days = np.exp(rng.uniform(np.log(181), np.log(1_500), size)).astype(np.int64)
         age = np.where(old, old_days, young_days)
-        total = np.rint(
-            truncated_lognormal(rng, size, 2.5, 1.0, STOCK_MIN_MILLI / 1000, STOCK_MAX_MILLI / 1000) * 1000
-        ).astype(np.int64)
+        low, high = STOCK_MIN_MILLI / 1000, STOCK_MAX_MILLI / 1000
+        finished = truncated_lognormal(rng, size, FINISHED_MEDIAN_T, 1.0, low, high)
+        raw = truncated_lognormal(rng, size, MATERIA_PRIMA_MEDIAN_T, 0.6, low, high)
+        total = np.rint(np.where(is_raw[sku], raw, finished) * 1000).astype(np.int64)
         lot_letters, lot_rest = lots.pieces(rng, start, stop)
         pieces = [
             day_client[client], centres[centre], tipo[sku], origens[origem], cod_produto[sku], lot_letters,

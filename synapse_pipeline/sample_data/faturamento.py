@@ -17,6 +17,7 @@ from synapse_pipeline.sample_data.catalogue import (
     PRODUCT_CODES,
     Catalogue,
 )
+from synapse_pipeline.sample_data.demand import DemandPlan
 from synapse_pipeline.sample_data.lines import (
     BLOCK_ROWS,
     duplicate_count,
@@ -51,12 +52,14 @@ PRE_PINTADO = "PRÉ-PINTADO GALVALUME"
 MFL_SHARE = 0.03  # origem MFL_QP_DP, else PRG
 RETURN_SHARE, ZERO_SHARE = 0.010, 0.006
 PESO_MIN_MILLI, PESO_MAX_MILLI = -1_800, 29_000
+PESO_MEDIAN_T, PESO_SIGMA = 0.75, 1.0  # a shipped line: about 1.2 t on average, 650 to 1,700 t a month
 GIRO_MAX_CENTI = 50_000
 LOWER_ROLO_SHARE = 0.015  # of the Rolo billing lines
 
 
-def _billing_days(rng: np.random.Generator, rows: int) -> tuple[list[date], np.ndarray]:
-    """Every day of the billing period and its number of lines, the months in MONTH_WEIGHTS' proportions."""
+def _billing_days(rng: np.random.Generator, rows: int) -> tuple[list[date], np.ndarray, np.ndarray]:
+    """Every day of the billing period, its number of lines and its month (0 for the first), the months in
+    MONTH_WEIGHTS' proportions."""
     weights = np.array(MONTH_WEIGHTS, dtype=np.float64)
     # One line for each month, the rest by largest remainder, so small files still cover every month.
     share = (rows - len(weights)) * weights / weights.sum()
@@ -66,8 +69,9 @@ def _billing_days(rng: np.random.Generator, rows: int) -> tuple[list[date], np.n
     per_month += 1
     days: list[date] = []
     counts: list[np.ndarray] = []
+    month_of_day: list[int] = []
     month_start = FIRST_BILLING_DATE
-    for lines in per_month.tolist():
+    for month, lines in enumerate(per_month.tolist()):
         next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
         month_end = min(next_month, LAST_BILLING_DATE + timedelta(days=1))
         month_days = [month_start + timedelta(days=i) for i in range((month_end - month_start).days)]
@@ -78,15 +82,28 @@ def _billing_days(rng: np.random.Generator, rows: int) -> tuple[list[date], np.n
             month_counts[0] += 1
         days.extend(month_days)
         counts.append(month_counts)
+        month_of_day.extend([month] * len(month_days))
         month_start = next_month
-    return days, np.concatenate(counts)
+    return days, np.concatenate(counts), np.array(month_of_day)
 
 
-def faturamento_blocks(rng: np.random.Generator, catalogue: Catalogue, rows: int) -> Iterator[str]:
-    """The faturamento lines in date order, in blocks of text."""
+def _skus_of_month(rng: np.random.Generator, plan: DemandPlan, months: np.ndarray) -> np.ndarray:
+    """A SKU for each line, drawn from its month's demand (the lines are in date order, so months are runs)."""
+    skus = np.empty(len(months), dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    for begin, end in zip(starts, np.r_[starts[1:], len(months)], strict=True):
+        cumulative = np.cumsum(plan.month_probabilities[:, months[begin]])
+        skus[begin:end] = np.minimum(
+            np.searchsorted(cumulative, rng.random(end - begin) * cumulative[-1], side="right"), len(cumulative) - 1
+        )
+    return skus
+
+
+def faturamento_blocks(rng: np.random.Generator, catalogue: Catalogue, plan: DemandPlan, rows: int) -> Iterator[str]:
+    """The faturamento lines in date order, in blocks of text; each line's SKU follows its month's demand."""
     duplicates = duplicate_count(rows, FATURAMENTO_DUPLICATES)
     unique = rows - duplicates
-    days, day_counts = _billing_days(rng, unique)
+    days, day_counts, month_of_day = _billing_days(rng, unique)
     day_ends = np.cumsum(day_counts)
     positions = duplicate_positions(rng, unique, duplicates)
     lots = Lots(rng)
@@ -124,22 +141,24 @@ def faturamento_blocks(rng: np.random.Generator, catalogue: Catalogue, rows: int
         stop = min(start + BLOCK_ROWS, unique)
         size = stop - start
         day = np.searchsorted(day_ends, np.arange(start, stop), side="right")
-        client = rng.choice(n_clients, size, p=catalogue.client_weights)
-        sku = rng.choice(n_skus, size, p=catalogue.sold_weights)
+        sku = _skus_of_month(rng, plan, month_of_day[day])
+        if start == 0:  # every client is billed: its steady anchor SKU at least once
+            force(rng, sku, rng.permutation(plan.anchors))
+        client = np.where(
+            plan.owner[sku] >= 0, plan.owner[sku], rng.choice(n_clients, size, p=catalogue.client_weights)
+        )
         city = np.where(
             rng.random(size) < HOME_CITY_SHARE,
             catalogue.home_city[client],
             rng.integers(0, len(CITIES), size),
         )
         if start == 0:
-            force(rng, client, rng.permutation(n_clients))
-            force(rng, sku, rng.permutation(n_skus))
             force(rng, city, rng.permutation(len(CITIES)))
         origem = (rng.random(size) < MFL_SHARE).astype(np.int64)
         lower = is_rolo[sku] & (rng.random(size) < LOWER_ROLO_SHARE)
         centre = rng.choice(len(CENTRES), size, p=np.array(CENTRE_WEIGHTS))
         kind = rng.random(size)
-        positive = truncated_lognormal(rng, size, 4.0, 0.9, 0.001, PESO_MAX_MILLI / 1000)
+        positive = truncated_lognormal(rng, size, PESO_MEDIAN_T, PESO_SIGMA, 0.001, PESO_MAX_MILLI / 1000)
         returned = rng.uniform(0.02, -PESO_MIN_MILLI / 1000, size)
         milli = np.rint(np.where(kind < RETURN_SHARE, -returned, positive) * 1000).astype(np.int64)
         zero = (kind >= RETURN_SHARE) & (kind < RETURN_SHARE + ZERO_SHARE)

@@ -12,6 +12,7 @@ import numpy as np
 
 from synapse_pipeline.lib.files import written_atomically
 from synapse_pipeline.sample_data.catalogue import build_catalogue
+from synapse_pipeline.sample_data.demand import demand_plan
 from synapse_pipeline.sample_data.estoque import ESTOQUE_COLUMNS, estoque_blocks
 from synapse_pipeline.sample_data.faturamento import FATURAMENTO_COLUMNS, MONTH_WEIGHTS, faturamento_blocks
 from synapse_pipeline.sample_data.lots import LOT_SPACE
@@ -46,8 +47,11 @@ def generate(
         raise ValueError(f"estoque_rows ({estoque_rows}) must be at least clients ({clients})")
     if not max(clients, len(MONTH_WEIGHTS)) <= faturamento_rows < LOT_SPACE:
         raise ValueError(f"faturamento_rows must be in [{max(clients, len(MONTH_WEIGHTS))}, {LOT_SPACE})")
-    catalogue_seq, estoque_seq, faturamento_seq = np.random.SeedSequence(seed).spawn(3)
+    catalogue_seq, estoque_seq, faturamento_seq, demand_seq = np.random.SeedSequence(seed).spawn(4)
     catalogue = build_catalogue(np.random.default_rng(catalogue_seq), clients)
+    plan = demand_plan(
+        np.random.default_rng(demand_seq), catalogue.sold_weights, catalogue.client_weights, len(MONTH_WEIGHTS)
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     estoque = out_dir / ESTOQUE_FILE
     faturamento = out_dir / FATURAMENTO_FILE
@@ -57,7 +61,7 @@ def generate(
     _write_atomically(
         faturamento,
         FATURAMENTO_COLUMNS,
-        faturamento_blocks(np.random.default_rng(faturamento_seq), catalogue, faturamento_rows),
+        faturamento_blocks(np.random.default_rng(faturamento_seq), catalogue, plan, faturamento_rows),
     )
     return GeneratedFiles(estoque, faturamento, estoque_rows, faturamento_rows)
 
