@@ -11,9 +11,9 @@ from sqlalchemy.engine import URL
 
 from synapse_pipeline.definitions import defs
 from synapse_pipeline.forecast.resources import ForecastSettings
+from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.resources import ExportFiles
-from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.maintenance.backup import BackupSettings
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
@@ -82,7 +82,7 @@ class Pipeline:
 
     def load_all_and_kpis(self) -> None:
         self.load_all()
-        assert self.materialize(KPI_TABLES).success
+        assert self.materialize(list(DERIVED_TABLES)).success
 
     def engine(self) -> Engine:
         return make_engine(self.warehouse_url)

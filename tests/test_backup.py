@@ -20,6 +20,7 @@ from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.maintenance.backup import (
     KEPT_KEY,
     KIND_KEY,
@@ -35,7 +36,7 @@ from synapse_pipeline.warehouse.backup import BackupError, backup, backups, rest
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.resource import Warehouse
-from tests.support import ASSETS, KPI_TABLES, UNPARTITIONED, Pipeline, libpq
+from tests.support import ASSETS, UNPARTITIONED, Pipeline, libpq
 
 PASSWORD = "s3cret"
 

@@ -26,11 +26,12 @@ from kombu import Exchange, Queue
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.kpis import assets as aggregates
+from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.kpis.celery import celery_backend_url, celery_broker_url, synapse_celery_executor
 from synapse_pipeline.kpis.jobs import kpi_job
 from synapse_pipeline.settings import DATABASE_URL_ENV
 from synapse_pipeline.warehouse.resource import Warehouse
-from tests.support import KPI_TABLES, Pipeline, libpq
+from tests.support import Pipeline, libpq
 
 pytestmark = pytest.mark.slow  # a real Celery worker: out of the fast lane
 

@@ -21,6 +21,8 @@ from synapse_pipeline.forecast.models import SIMPLE_MODELS
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME
 from synapse_pipeline.forecast.stock import abc_classes, xyz_class
+from synapse_pipeline.lib.dates import add_months
+from synapse_pipeline.reports.forecast_section import forecast_section
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
@@ -270,3 +272,23 @@ def test_monthly_demand_forecast_and_backtest_tables(forecast_engine: Engine, wa
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.check_name == PREVISAO_SUPERA_NAIVE and not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_no_report_shows_a_forecast_or_advice_that_saw_after_its_month(
+    forecast_engine: Engine, warehouse_url: str
+) -> None:
+    """The forecast saw up to mes_base (July); the advice, billing to 1 Aug and the snapshot of 4 Aug."""
+    assert materialize(warehouse_url).success
+    with forecast_engine.connect() as conn:
+        sections = {month: forecast_section(conn, month) for month in (date(2025, m, 1) for m in range(1, 10))}
+    assert [m.month for m, s in sections.items() if s is not None] == [7, 8, 9]
+    for month, section in sections.items():
+        if section is not None:
+            assert section.base <= month
+            assert section.months == (date(2025, 8, 1), date(2025, 9, 1), date(2025, 10, 1))
+            assert section.reorder_snapshot is None or section.reorder_snapshot < add_months(month, 1)
+    july, august = sections[date(2025, 7, 1)], sections[date(2025, 8, 1)]
+    assert july is not None and july.reorder_snapshot is None and july.reorder == []
+    assert august is not None and august.reorder_snapshot == date(2025, 8, 4)
+    assert [(line.sku, line.action) for line in august.reorder] == [("SKU_REP", "repor"), ("SKU_RUP", "ruptura")]
+    assert august.reorder_count == 2 and august.totals == pytest.approx((sum(august.totals) / 3,) * 3)

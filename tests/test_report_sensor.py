@@ -1,8 +1,10 @@
-"""stale_reports_sensor on a real instance: the reports wait for the KPI tables, follow their figures, never twice."""
+"""stale_reports_sensor on a real instance: the reports wait for the KPI and forecast tables, follow their figures,
+never twice."""
 
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.forecast.tables import DERIVED_TABLES, FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.reports.sensors import stale_reports_sensor
@@ -27,11 +29,12 @@ def test_reports_follow_the_kpi_tables_and_a_table_left_behind_is_rebuilt_first(
     # The billing loaded again after the KPI tables (as when a rebuild overlapped the load): they are behind.
     assert pipeline.materialize(["faturamento"], months=MONTHS).success
 
-    (catch_up,) = _tick(pipeline).run_requests
-    assert catch_up.job_name == "kpi_job"
-    assert {key.to_user_string() for key in catch_up.asset_selection or ()} == set(KPI_TABLES)  # all built on it
+    forecast, kpis = _tick(pipeline).run_requests
+    assert (forecast.job_name, kpis.job_name) == ("forecast_job", "kpi_job")
+    assert {key.to_user_string() for key in kpis.asset_selection or ()} == set(KPI_TABLES)  # all built on it
+    assert {key.to_user_string() for key in forecast.asset_selection or ()} == set(FORECAST_TABLES)
 
-    assert pipeline.materialize(list(KPI_TABLES)).success
+    assert pipeline.materialize(list(DERIVED_TABLES)).success
     first = _tick(pipeline)
     (render,) = first.run_requests
     assert render.job_name == "relatorio_job"

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, select
 
 from synapse_pipeline.forecast.backtest import HORIZONS, Score, score
 from synapse_pipeline.forecast.classes import SEM_VENDA, demand_classes
-from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand, next_month
+from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME, choices
 from synapse_pipeline.forecast.stock import read_snapshot, recommend
@@ -24,6 +24,7 @@ from synapse_pipeline.forecast.tables import (
 )
 from synapse_pipeline.kpis.automation import KPI_AUTOMATION
 from synapse_pipeline.lib import markdown
+from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete months
@@ -139,7 +140,7 @@ def forecast_rows(demand: MonthlyDemand, model: str) -> list[dict[str, object]]:
         {
             "SKU": sku,
             "mes_base": base,
-            "mes_previsto": next_month(base, h),
+            "mes_previsto": add_months(base, h),
             "horizonte": h,
             "modelo": model,
             "toneladas_previstas": float(forecast[i, h - 1]),

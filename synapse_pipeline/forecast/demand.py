@@ -10,23 +10,13 @@ from datetime import date, timedelta
 import numpy as np
 from sqlalchemy import Connection
 
+from synapse_pipeline.lib.dates import add_months, as_date
 from synapse_pipeline.warehouse.dialect import Dialect
-
-
-def as_date(value: object) -> date:
-    """A date from what either database returns for a day (a date, a datetime or ISO text)."""
-    return date.fromisoformat(str(value)[:10])
-
-
-def next_month(month: date, months: int = 1) -> date:
-    """The first day of the month `months` after `month`'s."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def is_complete(month: date, latest: date) -> bool:
     """Whether the month starting on `month` ends on or before the latest billing date."""
-    return next_month(month) - timedelta(days=1) <= latest
+    return add_months(month, 1) - timedelta(days=1) <= latest
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ def monthly_demand(conn: Connection) -> MonthlyDemand:
     last = as_date(latest)
     months = [first]
     while months[-1] < last.replace(day=1):
-        months.append(next_month(months[-1]))
+        months.append(add_months(months[-1], 1))
     skus = sorted({sku for sku, _, _ in sales})
     row = {sku: i for i, sku in enumerate(skus)}
     column = {mes: i for i, mes in enumerate(months)}

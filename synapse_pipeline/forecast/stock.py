@@ -8,7 +8,7 @@ from statistics import NormalDist
 import numpy as np
 from sqlalchemy import Connection
 
-from synapse_pipeline.forecast.demand import as_date
+from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.warehouse.dialect import Dialect
 
 WEEKS = 52

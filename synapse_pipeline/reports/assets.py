@@ -1,4 +1,4 @@
-"""The monthly report: rendered from the KPI tables and stored in `report` as `relatorio-mensal-YYYY-MM`."""
+"""The monthly report: rendered from the KPI and forecast tables, stored in `report` as `relatorio-mensal-YYYY-MM`."""
 
 import hashlib
 from collections.abc import Iterator
@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
@@ -31,6 +32,7 @@ REPORT_SOURCES = (
     "estoque_aging",
     "cobertura_estoque",
     "obsolescencia",
+    *FORECAST_TABLES,
 )
 
 

@@ -44,3 +44,8 @@ def long_month(month: date) -> str:
 def short_month(month: date) -> str:
     """The abbreviated month name alone, for the trend chart's ticks."""
     return format_date(month, format="MMM", locale=LOCALE)
+
+
+def month_year(month: date) -> str:
+    """A short month with its year, for table headers: "ago. 2025"."""
+    return format_date(month, format="MMM y", locale=LOCALE)

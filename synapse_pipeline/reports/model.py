@@ -5,12 +5,6 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 
-def add_months(month: date, months: int) -> date:
-    """The first day of the month `months` after (or before) `month`'s."""
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 @dataclass(frozen=True)
 class Headline:
     """Billing totals of one month; returns are negative lines, net = gross shipments + returns."""
@@ -90,6 +84,40 @@ class StockSection:
 
 
 @dataclass(frozen=True)
+class ForecastLine:
+    sku: str
+    demand_class: str  # suave, erratica, intermitente, irregular
+    tonnes: tuple[float, ...]  # the next three months
+
+
+@dataclass(frozen=True)
+class ReorderLine:
+    sku: str
+    action: str  # "ruptura" or "repor"
+    stock_tonnes: float
+    weekly_demand: float
+    reorder_point: float
+    purchase: float
+
+
+@dataclass(frozen=True)
+class ForecastSection:
+    """The forecast made from the last complete month (never after the report's month) and what to reorder."""
+
+    base: date  # mes_base: the last complete month the forecast saw
+    model: str
+    months: tuple[date, ...]
+    totals: tuple[float, ...]
+    top: list[ForecastLine]  # the largest SKUs of the first month, at most 10
+    wape: float | None  # the forecaster's backtest WAPE at one month
+    naive_wape: float | None
+    reorder_snapshot: date | None  # None: the recommendations saw data after the report's month
+    reorder: list[ReorderLine]  # the largest purchases, at most 15
+    reorder_count: int
+    reorder_tonnes: float
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     """Everything `relatorio-mensal-YYYY-MM` shows."""
 
@@ -102,6 +130,7 @@ class MonthlyReport:
     regions: list[RegionSales]
     mix: list[MixLine]
     stock: StockSection | None  # None: no snapshot at or before the month's end
+    forecast: ForecastSection | None = None  # None: no forecast made by the month's end
     generated_on: date = field(default_factory=date.today)
 
     @property

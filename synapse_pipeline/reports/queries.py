@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
+from synapse_pipeline.lib.dates import add_months, as_date
+from synapse_pipeline.reports.forecast_section import forecast_section
 from synapse_pipeline.reports.model import (
     AgingBucket,
     ClientShare,
@@ -14,17 +16,11 @@ from synapse_pipeline.reports.model import (
     ObsolescenceLine,
     RegionSales,
     StockSection,
-    add_months,
 )
 
 TOP_CLIENTS = 10
 COVERAGE_LINES = 15
 TREND_MONTHS = 13
-
-
-def _day(value: object) -> date:
-    """A DATE column as a date: PostgreSQL returns dates, SQLite ISO text."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline]:
@@ -37,7 +33,7 @@ def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline
         {"first": first.isoformat(), "last": last.isoformat()},
     )
     return {
-        _day(m): Headline(_day(m), float(net), float(gross), float(returns), int(lines), int(clients))
+        as_date(m): Headline(as_date(m), float(net), float(gross), float(returns), int(lines), int(clients))
         for m, net, gross, returns, lines, clients in rows
     }
 
@@ -48,7 +44,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
     ).scalar()
     if snapshot is None:
         return None
-    at = {"snapshot": _day(snapshot).isoformat()}
+    at = {"snapshot": as_date(snapshot).isoformat()}
     aging = [
         AgingBucket(bucket, float(tonnes), int(lots))
         for bucket, tonnes, lots in conn.execute(
@@ -99,7 +95,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         )
     ]
     return StockSection(
-        snapshot=_day(snapshot),
+        snapshot=as_date(snapshot),
         total_tonnes=float(total),
         lots=int(lots),
         average_age_weeks=float(weighted or 0),
@@ -162,4 +158,5 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         regions=regions,
         mix=mix,
         stock=_stock(conn, add_months(month, 1) - timedelta(days=1)),
+        forecast=forecast_section(conn, month),
     )

@@ -7,10 +7,11 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synapse_pipeline.lib import markdown
+from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.charts import draw_charts
-from synapse_pipeline.reports.formatting import count, day, long_month, number, percent
+from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, headline_rows
-from synapse_pipeline.reports.model import MonthlyReport, add_months
+from synapse_pipeline.reports.model import MonthlyReport
 
 HTML_TEMPLATE = "relatorio_mensal.html.j2"
 MARKDOWN_TEMPLATE = "relatorio_mensal.md.j2"
@@ -35,7 +36,7 @@ def _environment(*, autoescape: bool, keep_trailing_newline: bool) -> Environmen
         lstrip_blocks=True,
         keep_trailing_newline=keep_trailing_newline,
     )
-    environment.filters.update(t=number, n=count, pct=percent, dia=day)
+    environment.filters.update(t=number, n=count, pct=percent, dia=day, mes=long_month, mes_curto=month_year)
     return environment
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import dagster as dg
 
+from synapse_pipeline.forecast.jobs import FORECAST_GROUP, forecast_job
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 from synapse_pipeline.kpis.jobs import kpi_job
 from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY
@@ -71,7 +72,24 @@ def _ranges(months: list[str]) -> Iterator[list[str]]:
         yield run
 
 
-@dg.sensor(jobs=[relatorio_job, kpi_job], minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def _catch_up(context: dg.SensorEvaluationContext, lagging: list[dg.AssetKey], newest: int) -> list[dg.RunRequest]:
+    """One run per job of the tables left behind: the forecast tables in forecast_job, the KPI tables in kpi_job."""
+    graph = context.repository_def.asset_graph  # type: ignore[union-attr]
+    by_job: dict[str, list[dg.AssetKey]] = {}
+    for key in lagging:
+        job = forecast_job if graph.get(key).group_name == FORECAST_GROUP else kpi_job
+        by_job.setdefault(job.name, []).append(key)
+    return [
+        dg.RunRequest(job_name=job, asset_selection=keys, run_key=f"{job}-behind@{newest}")
+        for job, keys in sorted(by_job.items())
+    ]
+
+
+@dg.sensor(
+    jobs=[relatorio_job, kpi_job, forecast_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """Render again each month whose figures differ from those its stored report was rendered from.
 
@@ -81,12 +99,11 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     """
     newest, lagging = _inputs(context)
     if newest is None:
-        return dg.SensorResult(skip_reason="waiting for the report's inputs (loads, KPI tables)")
+        return dg.SensorResult(skip_reason="waiting for the report's inputs (loads, KPI and forecast tables)")
     if lagging:
         if _run_in_progress(context.instance):
-            return dg.SensorResult(skip_reason="waiting for the runs under way (loads, KPI tables)")
-        catch_up = dg.RunRequest(job_name=kpi_job.name, asset_selection=lagging, run_key=f"kpis-behind@{newest}")
-        return dg.SensorResult(run_requests=[catch_up])
+            return dg.SensorResult(skip_reason="waiting for the runs under way (loads, KPI and forecast tables)")
+        return dg.SensorResult(run_requests=_catch_up(context, lagging, newest))
     if context.cursor == str(newest):
         return dg.SensorResult(skip_reason="the report's inputs have not changed")
     stale = []

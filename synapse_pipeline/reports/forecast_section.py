@@ -1,0 +1,89 @@
+"""The report's "Previsão e reposição" figures, from the forecast tables: only what was knowable by the month's end.
+
+The forecast is shown from its base month on (it saw the months up to mes_base); the reorder advice only where
+the snapshot and the billing it was computed from are inside the report's month. Earlier reports have no section.
+"""
+
+from datetime import date, timedelta
+
+from sqlalchemy import Connection, inspect, text
+
+from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, DEMANDA_MENSAL, PREVISAO_DEMANDA, RECOMENDACAO_ESTOQUE
+from synapse_pipeline.lib.dates import add_months, as_date
+from synapse_pipeline.reports.model import ForecastLine, ForecastSection, ReorderLine
+
+TOP_FORECAST = 10
+REORDER_LINES = 15
+TO_BUY = ("ruptura", "repor")
+
+
+def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], int, float]:
+    """The snapshot and the largest purchases, when the snapshot and the latest billing fall by the month's end."""
+    month_end = add_months(month, 1) - timedelta(days=1)
+    snapshot = conn.execute(text(f"SELECT MAX(data_estoque) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
+    latest_month = conn.execute(text(f"SELECT MAX(mes) FROM {DEMANDA_MENSAL.name}")).scalar()
+    if snapshot is None or latest_month is None or as_date(snapshot) > month_end or as_date(latest_month) > month:
+        return None, [], 0, 0.0
+    to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
+    lines = [
+        ReorderLine(sku, action, float(stock), float(weekly), float(reorder), float(purchase))
+        for sku, action, stock, weekly, reorder, purchase in conn.execute(
+            text(
+                'SELECT "SKU", acao, estoque_t, demanda_semanal_t, ponto_pedido_t, compra_sugerida_t '
+                f"FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b) "
+                f'ORDER BY compra_sugerida_t DESC, "SKU" LIMIT {REORDER_LINES}'
+            ),
+            to_buy,
+        )
+    ]
+    count, tonnes = conn.execute(
+        text(f"SELECT COUNT(*), SUM(compra_sugerida_t) FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b)"),
+        to_buy,
+    ).one()
+    return as_date(snapshot), lines, int(count), float(tonnes or 0)
+
+
+def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
+    """The section of `month`'s report, or None when no forecast was made by the month's end."""
+    tables = inspect(conn)
+    if not all(tables.has_table(t.name) for t in (PREVISAO_DEMANDA, AVALIACAO_PREVISAO, RECOMENDACAO_ESTOQUE)):
+        return None
+    base, model = conn.execute(text(f"SELECT MIN(mes_base), MIN(modelo) FROM {PREVISAO_DEMANDA.name}")).one()
+    if base is None or as_date(base) > month:
+        return None
+    totals = conn.execute(
+        text(
+            f"SELECT mes_previsto, SUM(toneladas_previstas) FROM {PREVISAO_DEMANDA.name} "
+            "GROUP BY mes_previsto ORDER BY mes_previsto"
+        )
+    ).all()
+    by_sku: dict[str, tuple[str, list[float]]] = {}
+    for sku, demand_class, tonnes in conn.execute(
+        text(
+            f'SELECT p."SKU", p.classe_demanda, p.toneladas_previstas FROM {PREVISAO_DEMANDA.name} p JOIN '
+            f'(SELECT "SKU", toneladas_previstas AS first FROM {PREVISAO_DEMANDA.name} WHERE horizonte = 1 '
+            f'ORDER BY toneladas_previstas DESC, "SKU" LIMIT {TOP_FORECAST}) top ON top."SKU" = p."SKU" '
+            'ORDER BY top.first DESC, p."SKU", p.horizonte'
+        )
+    ):
+        by_sku.setdefault(sku, (demand_class, []))[1].append(float(tonnes))
+    wape = dict(
+        conn.execute(
+            text(f"SELECT modelo, wape FROM {AVALIACAO_PREVISAO.name} WHERE horizonte = 1 AND modelo IN (:m, 'naive')"),
+            {"m": model},
+        ).all()
+    )
+    snapshot, reorder, count, tonnes = _reorder(conn, month)
+    return ForecastSection(
+        base=as_date(base),
+        model=str(model),
+        months=tuple(as_date(m) for m, _ in totals),
+        totals=tuple(float(t) for _, t in totals),
+        top=[ForecastLine(sku, demand_class, tuple(values)) for sku, (demand_class, values) in by_sku.items()],
+        wape=None if wape.get(model) is None else float(wape[model]),
+        naive_wape=None if wape.get("naive") is None else float(wape["naive"]),
+        reorder_snapshot=snapshot,
+        reorder=reorder,
+        reorder_count=count,
+        reorder_tonnes=tonnes,
+    )
