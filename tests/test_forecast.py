@@ -292,3 +292,46 @@ def test_no_report_shows_a_forecast_or_advice_that_saw_after_its_month(
     assert august is not None and august.reorder_snapshot == date(2025, 8, 4)
     assert [(line.sku, line.action) for line in august.reorder] == [("SKU_REP", "repor"), ("SKU_RUP", "ruptura")]
     assert august.reorder_count == 2 and august.totals == pytest.approx((sum(august.totals) / 3,) * 3)
+
+
+@pytest.fixture
+def linear_engine(warehouse_url: str) -> Iterator[Engine]:
+    """SKU_A sells 1, 2, ..., 8 t in Jan..Aug 2024 (one line each), SKU_B 0 t (a sale and its return); a line on
+    1 Sep 2024 makes September the partial month, so August is mes_base."""
+    engine = make_engine(warehouse_url)
+    create_schema(engine)
+    lines = [(datetime(2024, m, 15), "SKU_A", float(m)) for m in range(1, 9)]
+    lines += [(datetime(2024, 3, 5), "SKU_B", 2.0), (datetime(2024, 3, 6), "SKU_B", -2.0)]
+    lines += [(datetime(2024, 9, 1), "SKU_A", 1.0)]
+    with engine.begin() as conn:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
+        conn.execute(
+            Faturamento.__table__.insert(),
+            [
+                dict(data=when, cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
+                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes, giro_sku_cliente=1, lote="L",
+                     origem="PRG", zs_centro="1101")
+                for when, sku, tonnes in lines
+            ],
+        )  # fmt: skip
+    yield engine
+    engine.dispose()
+
+
+def test_backtest_table_worked_by_hand(linear_engine: Engine, warehouse_url: str) -> None:
+    """The same hand-worked figures as the numpy test, through Dagster into either database."""
+    assert dg.materialize(
+        [demanda_mensal, avaliacao_previsao],
+        resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings()},
+    ).success
+    got = {
+        (model, h): (origins, skus, wape, mase, bias)
+        for model, h, origins, skus, wape, mase, bias in rows(
+            linear_engine, "SELECT modelo, horizonte, origens, skus, wape, mase, vies FROM avaliacao_previsao"
+        )
+    }
+    assert got[("naive", 1)] == pytest.approx((6, 2, 6 / 33, 1.0, -6 / 33))
+    assert got[("naive", 2)] == pytest.approx((5, 2, 10 / 30, 2.0, -10 / 30))
+    assert got[("naive", 3)] == pytest.approx((4, 2, 12 / 26, 3.0, -12 / 26))
+    assert got[("ma3", 1)][2:4] == pytest.approx((11.5 / 33, 11.5 / 6))
+    assert {model for model, _ in got} == set(FORECASTERS)
