@@ -24,6 +24,7 @@ SMTP_SENDER_ENV = "SYNAPSE_SMTP_SENDER"
 
 UI_URL_ENV = "SYNAPSE_UI_URL"
 
+OWNER = "team:dados"  # who answers for every asset, shown in the UI
 CODE_LOCATION_NAME = "synapse_pipeline"  # as in workspace.yaml and [tool.dg.project]
 
 TIMEZONE = "America/Sao_Paulo"  # the distributor's: schedules run on its clock

@@ -243,10 +243,14 @@ AUTOMATION_STATUS = """{ repositoriesOrError { ... on RepositoryConnection { nod
     sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
 JOB_RUNS = """query ($selector: PipelineSelector!) { pipelineOrError(params: $selector) {
     ... on Pipeline { runs { runId status } } } }"""
+# What the Overview timeline reads: a run is placed on its job's row by its repository origin.
+TIMELINE_RUNS = """{ runsOrError { ... on Runs { results { pipelineName
+    repositoryOrigin { repositoryLocationName repositoryName } } } } }"""
+SYNAPSE_RUN_JOBS = ("ingest_job", "faturamento_job", "kpi_job", "forecast_job", "relatorio_job", "backup_job")
 COPIED = shutil.ignore_patterns(".venv", ".synapse", ".git", ".tmp_dagster_home_*", "__pycache__", "*.egg-info", "out")
 
 
-def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_asks_for_nothing(
+def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_timeline_and_asks_for_nothing(
     tmp_path: Path,
 ) -> None:
     checkout = tmp_path / "checkout"
@@ -281,12 +285,17 @@ def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_as
             ["daily_load_schedule", "monthly_report_schedule"], "RUNNING"
         )
         selector = {"repositoryName": "__repository__", "repositoryLocationName": "synapse_pipeline"}
-        for job in ("ingest_job", "faturamento_job", "kpi_job", "relatorio_job", "backup_job"):
+        for job in SYNAPSE_RUN_JOBS:
             runs = _graphql(port, JOB_RUNS, selector={**selector, "pipelineName": job})["pipelineOrError"]["runs"]
             assert [run["status"] for run in runs] == ["SUCCESS"], job
+        timeline = _graphql(port, TIMELINE_RUNS)["runsOrError"]["results"]
+        origin = {"repositoryLocationName": "synapse_pipeline", "repositoryName": "__repository__"}
+        assert sorted(run["pipelineName"] for run in timeline if run["repositoryOrigin"] == origin) == sorted(
+            SYNAPSE_RUN_JOBS
+        )
         time.sleep(75)  # two ticks of every 30-second sensor: `synapse run` left them nothing to do
         with dg.DagsterInstance.from_config(str(checkout / ".synapse" / "dagster")) as instance:
-            assert len(instance.get_runs()) == 5
+            assert len(instance.get_runs()) == len(SYNAPSE_RUN_JOBS)
     finally:
         os.killpg(dev.pid, signal.SIGTERM)
         dev.wait(timeout=60)

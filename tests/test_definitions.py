@@ -1,10 +1,13 @@
 """The code location loads as Dagster would load it, with everything a data engineer looks for in the UI."""
 
+import dataclasses
+
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
+from synapse_pipeline.kpis.assets import sql_version
 from synapse_pipeline.kpis.catalog import KPIS
 
 
@@ -75,3 +78,27 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
     assert sorted(defs.resources or {}) == [
         "backup_settings", "export_files", "forecast_settings", "io_manager", "mailer", "warehouse",
     ]  # fmt: skip
+
+
+def test_every_asset_sensor_and_schedule_says_what_it_is_in_the_ui() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:dados"] and node.kinds, key
+    tables = {
+        key.to_user_string(): graph.get(key).metadata.get("dagster/table_name") for key in graph.get_all_asset_keys()
+    }
+    for table in ("clientes", "estoque", "faturamento", "grupo_produto", *(k.name for k in KPIS), *FORECAST_TABLES):
+        assert tables[table] == table
+    assert tables["relatorio_mensal"] == "report"
+    assert all(sensor.description for sensor in defs.sensors or ())
+    assert all(schedule.description for schedule in defs.schedules or ())
+
+
+def test_a_kpi_table_is_versioned_by_its_sql() -> None:
+    """A changed query changes the code version, which marks the table stale in the UI."""
+    graph = defs.resolve_asset_graph()
+    versions = {kpi.name: graph.get(dg.AssetKey(kpi.name)).code_version for kpi in KPIS}
+    assert all(versions.values()) and len(set(versions.values())) == len(KPIS)
+    changed = dataclasses.replace(KPIS[0], select=lambda dialect: KPIS[0].select(dialect) + " ")
+    assert sql_version(changed) != versions[KPIS[0].name] == sql_version(KPIS[0])

@@ -1,29 +1,46 @@
-"""`synapse run` and `synapse deliver`: Dagster jobs executed in this process, recorded in the project's instance.
+"""`synapse run` and `synapse deliver`: the project's jobs launched as the UI launches them, one after the other.
 
-The definitions are imported inside the commands: loading them takes seconds that `synapse users` should not pay.
+Each run is recorded in the project's instance with its origin, so it is on its job's page and on the timeline; the
+terminal shows one line per run, and Dagster's event log of each is in the UI.
 """
 
 import os
+import time
+from pathlib import Path
 
 import click
 import dagster as dg
 from sqlalchemy import select
 
+from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.cli.launch import Launcher, LaunchError, failure_text
 from synapse_pipeline.cli.warehouse import connection, print_summary
-from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
-from synapse_pipeline.settings import CODE_LOCATION_NAME, embedded_dagster_home
+from synapse_pipeline.delivery.jobs import delivery_run_config
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.ingest.raw import billed_months
+from synapse_pipeline.settings import embedded_dagster_home
 from synapse_pipeline.warehouse.models import Report
 
-# Dagster files a run under its job's page by this hidden tag, `repository@code location`; runs launched by the UI or
-# the daemon carry it, in-process runs do not unless given it. The location's name is set in workspace.yaml and for dg.
-JOB_PAGE_TAGS = {".dagster/repository": f"__repository__@{CODE_LOCATION_NAME}"}
+
+def _launcher() -> Launcher:
+    """A launcher on the instance of DAGSTER_HOME, by default the embedded one in `.synapse/dagster/`."""
+    home = os.environ.get("DAGSTER_HOME") or str(embedded_dagster_home())
+    os.environ["DAGSTER_HOME"] = home
+    return Launcher(dg.DagsterInstance.get(), Path(home))
 
 
-def _instance() -> dg.DagsterInstance:
-    """The Dagster instance of DAGSTER_HOME, by default the embedded one in `.synapse/dagster/`."""
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(embedded_dagster_home())
-    return dg.DagsterInstance.get()
+def _launch(launcher: Launcher, job: str, what: str, tags: dict[str, str] | None = None) -> dg.DagsterRun:
+    """One run of `job`, with a line saying what it did and how long it took; the command fails with the run."""
+    started = time.perf_counter()
+    try:
+        run = launcher.run(job, tags=tags)
+    except LaunchError as error:
+        fail(str(error))
+    seconds = time.perf_counter() - started
+    click.echo(f"{what:<44} {run.status.value.lower():>8} {seconds:6.1f} s  {job} {run.run_id[:8]}")
+    if run.status != dg.DagsterRunStatus.SUCCESS:
+        fail(f"{job} did not succeed (run {run.run_id}):\n{failure_text(launcher.instance, run.run_id)}")
+    return run
 
 
 def _month_range(months: list[str]) -> dict[str, str]:
@@ -35,26 +52,21 @@ def _month_range(months: list[str]) -> dict[str, str]:
 def run() -> None:
     """Materialize everything: loads, KPIs, forecast, reports, a backup.
 
-    The loads, then every month of the billing file in one run, the KPI tables, the forecast, every month's
-    report in one run
-    and a backup, on the configured warehouse, each run on its job's page in the UI; then every table's row count
-    and checksum.
+    Validates the exports and loads clientes and estoque, then every month of the billing file in one run, the KPI
+    tables, the forecast, every month's report in one run and a backup, on the configured warehouse; each run is
+    on its job's page and the timeline in the UI. Then every table's row count and checksum.
     """
-    instance = _instance()
-    from synapse_pipeline.definitions import defs
-
-    def execute(job: str, **tags: str) -> dg.ExecuteInProcessResult:
-        return defs.resolve_job_def(job).execute_in_process(instance=instance, tags={**JOB_PAGE_TAGS, **tags})
-
-    validated = execute("ingest_job").output_for_node("faturamento_raw")
-    months = sorted({d.strftime("%Y-%m-01") for d in validated.dates} & set(monthly_partitions.get_partition_keys()))
+    launcher = _launcher()
+    _launch(launcher, "ingest_job", "exports validated, clientes and estoque")
+    months = billed_months(launcher.instance)
+    span = f"{months[0][:7]}..{months[-1][:7]}" if months else ""
     if months:
-        execute("faturamento_job", **_month_range(months))
-    execute("kpi_job")
-    execute("forecast_job")
+        _launch(launcher, "faturamento_job", f"faturamento {span} loaded", tags=_month_range(months))
+    _launch(launcher, "kpi_job", "KPI tables rebuilt")
+    _launch(launcher, "forecast_job", "demand, backtest, forecast, stock advice")
     if months:
-        execute("relatorio_job", **_month_range(months))
-    execute("backup_job")
+        _launch(launcher, "relatorio_job", f"reports {span} rendered", tags=_month_range(months))
+    _launch(launcher, "backup_job", "warehouse backed up")
     print_summary()
 
 
@@ -66,19 +78,18 @@ def deliver(names: tuple[str, ...]) -> None:
     NAMES are report names (default: every stored report); each gets one run of deliver_reports_job, as the sensor
     would request. Exits 1 when a recipient is still pending.
     """
-    instance = _instance()
-    from synapse_pipeline.definitions import defs
-    from synapse_pipeline.delivery.jobs import delivery_run_config
-
+    launcher = _launcher()
     if not names:
         with connection() as conn:
             names = tuple(conn.execute(select(Report.name).order_by(Report.name)).scalars())
-    job = defs.resolve_job_def("deliver_reports_job")
     pending = 0
     for name in names:
-        config = delivery_run_config([name])
-        result = job.execute_in_process(instance=instance, run_config=config, tags=JOB_PAGE_TAGS, raise_on_error=False)
-        pending += not result.success
-        click.echo(f"{name}: {'delivered' if result.success else 'NOT fully delivered (see the run in the UI)'}")
+        try:
+            result = launcher.run("deliver_reports_job", config=delivery_run_config([name]))
+        except LaunchError as error:
+            fail(str(error))
+        delivered = result.status == dg.DagsterRunStatus.SUCCESS
+        pending += not delivered
+        click.echo(f"{name}: {'delivered' if delivered else 'NOT fully delivered (see the run in the UI)'}")
     if pending:
         raise click.exceptions.Exit(1)

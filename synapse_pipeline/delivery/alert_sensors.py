@@ -34,6 +34,7 @@ def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
     name="run_failure_alert_sensor",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Emails every active admin once per failed run: the job, the failed step, the error, a link.",
 )
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: Warehouse, mailer: Mailer) -> None:
     """Email every active admin once per failed run: the job, the failed step, the error's first lines, a link."""
@@ -60,7 +61,11 @@ def _deadline(policy: dg.FreshnessPolicy) -> str:
     )
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Emails every active admin once when an export or a report misses its freshness deadline.",
+)
 def overdue_alert_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse, mailer: Mailer) -> dg.SensorResult:
     """Email every active admin once when an asset with a freshness policy is overdue (an export, a report).
 

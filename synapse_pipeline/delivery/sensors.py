@@ -14,7 +14,12 @@ BATCH = 100
 DELIVERY_RETRIES = "3"
 
 
-@dg.sensor(job=deliver_reports_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=deliver_reports_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Emails each new or updated report to every active user who wants email and has not had it.",
+)
 def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """One delivery run for the new or updated reports since the last tick that someone has yet to receive.
 

@@ -51,7 +51,9 @@ def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue
     return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
 
-@dg.asset(backfill_policy=SINGLE_RUN, kinds={"sql"}, retry_policy=LOAD_RETRY)
+@dg.asset(
+    metadata={"dagster/table_name": "clientes"}, backfill_policy=SINGLE_RUN, kinds={"sql"}, retry_policy=LOAD_RETRY
+)
 def clientes(
     warehouse: Warehouse, estoque_raw: ValidatedExport, faturamento_raw: ValidatedExport
 ) -> dg.MaterializeResult:
@@ -88,7 +90,7 @@ def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
 
 @dg.asset(
     deps=[clientes],
-    metadata={"dagster/column_schema": column_schema(ESTOQUE.model)},
+    metadata={"dagster/column_schema": column_schema(ESTOQUE.model), "dagster/table_name": "estoque"},
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
     retry_policy=LOAD_RETRY,
@@ -119,7 +121,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
 
 @dg.asset(
     deps=[clientes],
-    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model)},
+    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model), "dagster/table_name": "faturamento"},
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},

@@ -16,7 +16,7 @@ from synapse_pipeline.ingest.checks import (
 )
 from synapse_pipeline.ingest.cleaning import CLEANING_RULES
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
-from synapse_pipeline.ingest.partitions import SINGLE_RUN
+from synapse_pipeline.ingest.partitions import SINGLE_RUN, months_of
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.report import ExportReport
 from synapse_pipeline.ingest.resources import ExportFiles
@@ -25,6 +25,7 @@ from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.settings import TIMEZONE
 
 SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
+ROWS_PER_MONTH_KEY = "rows_per_month"  # the faturamento months a validated file holds: what to load
 # A new export validated by 08:00 São Paulo time on weekdays, within the day before (the ERP exports nightly).
 EXPORT_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 8 * * 1-5", lower_bound_delta=timedelta(hours=24), timezone=TIMEZONE
@@ -51,7 +52,7 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
         "clients": len(report.client_codes),
         "first_date": str(min(report.dates).date()),
         "last_date": str(max(report.dates).date()),
-        "rows_per_month": dg.MetadataValue.json(dict(sorted(months.items()))),
+        ROWS_PER_MONTH_KEY: dg.MetadataValue.json(dict(sorted(months.items()))),
     }
 
 
@@ -95,3 +96,12 @@ def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult |
 
 
 RAW_ASSETS = {ESTOQUE.name: estoque_raw.key, FATURAMENTO.name: faturamento_raw.key}
+
+
+def billed_months(instance: dg.DagsterInstance) -> list[str]:
+    """The faturamento partitions the last validated billing file fills, in order (none before a validation)."""
+    event = instance.get_latest_materialization_event(RAW_ASSETS[FATURAMENTO.name])
+    materialization = event.asset_materialization if event else None
+    if materialization is None or ROWS_PER_MONTH_KEY not in materialization.metadata:
+        return []
+    return months_of(materialization.metadata[ROWS_PER_MONTH_KEY].value)

@@ -14,6 +14,7 @@ from synapse_pipeline.settings import TIMEZONE
     cron_schedule="0 6 * * *",  # 06:00 every day, after the ERP's nightly export
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="06:00 São Paulo time: validates and loads the exports if the export sensor has not already.",
 )
 def daily_load_schedule(
     context: dg.ScheduleEvaluationContext, export_files: ExportFiles

@@ -12,15 +12,24 @@ from synapse_pipeline.ingest.changes import all_validated, find_exports, load_re
 from synapse_pipeline.ingest.jobs import faturamento_job, ingest_job
 from synapse_pipeline.ingest.kinds import FATURAMENTO, ExportError
 from synapse_pipeline.ingest.loads import SOURCE_SHA256_KEY
-from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
-from synapse_pipeline.ingest.raw import RAW_ASSETS, SHA256_KEY
+from synapse_pipeline.ingest.partitions import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    months_of,
+)
+from synapse_pipeline.ingest.raw import RAW_ASSETS, ROWS_PER_MONTH_KEY, SHA256_KEY
 from synapse_pipeline.ingest.resources import ExportFiles
 
 FATURAMENTO_KEY = dg.AssetKey("faturamento")
 BATCH = 100
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts ingest_job when an export in the data folder differs (by sha256) from the one last validated.",
+)
 def export_file_sensor(context: dg.SensorEvaluationContext, export_files: ExportFiles) -> dg.SensorResult:
     """Start the loads when an export in SYNAPSE_DATA_DIR differs from the one last validated (by sha256).
 
@@ -49,17 +58,21 @@ def _loaded_from(instance: dg.DagsterInstance, months: list[str], sha256: str) -
     return True
 
 
-@dg.sensor(job=faturamento_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=faturamento_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Loads every month of a newly validated billing file in one run, unless they hold that file already.",
+)
 def faturamento_months_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     """Once a billing file is validated, load every month it holds in one run, unless they hold that file already."""
     result = context.instance.fetch_materializations(
         RAW_ASSETS[FATURAMENTO.name], limit=BATCH, cursor=context.cursor, ascending=True
     )
-    keys = set(monthly_partitions.get_partition_keys())
     requests = []
     for record in result.records:
         metadata = record.asset_materialization.metadata
-        months = sorted(set(metadata["rows_per_month"].value) & keys)
+        months = months_of(metadata[ROWS_PER_MONTH_KEY].value)
         sha256 = metadata[SHA256_KEY].value
         if months and not _loaded_from(context.instance, months, sha256):
             requests.append(

@@ -3,6 +3,8 @@
 They are eager: once the daemon runs, a load of estoque or faturamento brings them up to date by itself.
 """
 
+import hashlib
+
 import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, select, text
@@ -27,7 +29,12 @@ def _replace_table(conn: Connection, table: str, select_sql: str) -> int:
     return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
 
 
-@dg.asset(deps=["estoque", "faturamento"], kinds={"sql"}, automation_condition=KPI_AUTOMATION)
+@dg.asset(
+    deps=["estoque", "faturamento"],
+    kinds={"sql"},
+    metadata={"dagster/table_name": GRUPO_PRODUTO},
+    automation_condition=KPI_AUTOMATION,
+)
 def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     """One name per product group across both exports, compared case- and accent-insensitively."""
     with warehouse.engine.begin() as conn:
@@ -53,6 +60,12 @@ def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     )
 
 
+def sql_version(kpi: Kpi) -> str:
+    """A hash of the table's SQL on both databases: a changed query marks the table stale in the UI."""
+    sql = "\n".join(kpi.select(Dialect(name)) for name in ("postgresql", "sqlite"))
+    return hashlib.sha256(sql.encode()).hexdigest()[:16]
+
+
 def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
     """A Dagster asset that rebuilds one KPI table."""
     schema = dg.TableSchema(columns=[dg.TableColumn(name, description=text) for name, text in kpi.columns.items()])
@@ -61,8 +74,9 @@ def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
         name=kpi.name,
         deps=list(kpi.deps),
         description=kpi.description,
-        metadata={"dagster/column_schema": schema},
+        metadata={"dagster/column_schema": schema, "dagster/table_name": kpi.name},
         kinds={"sql"},
+        code_version=sql_version(kpi),
         automation_condition=KPI_AUTOMATION,
     )
     def _kpi(warehouse: Warehouse) -> dg.MaterializeResult:

@@ -27,7 +27,9 @@ class BackupSettings(dg.ConfigurableResource):
     keep: int = 7
 
 
-@dg.asset(deps=["clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"])
+@dg.asset(
+    deps=["clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"], kinds={"postgres", "sqlite"}
+)
 def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.MaterializeResult:
     """A restorable copy of the whole warehouse (`synapse restore FILE`): pg_dump custom format or an SQLite file.
 

@@ -50,6 +50,7 @@ def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]
     partitions_def=monthly_partitions,
     deps=list(REPORT_SOURCES),
     kinds={"html"},
+    metadata={"dagster/table_name": "report"},
     backfill_policy=SINGLE_RUN,
     freshness_policy=REPORT_FRESHNESS,
     output_required=False,  # each month is recorded by its own materialization below

@@ -14,6 +14,7 @@ from synapse_pipeline.settings import TIMEZONE
     cron_schedule="0 7 1 * *",  # 07:00 on the 1st
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="07:00 São Paulo time on the 1st: renders the report of the month just ended.",
 )
 def monthly_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Render the report of the month that has just ended."""

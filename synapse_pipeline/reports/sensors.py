@@ -89,6 +89,8 @@ def _catch_up(context: dg.SensorEvaluationContext, lagging: list[dg.AssetKey], n
     jobs=[relatorio_job, kpi_job, forecast_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-renders exactly the months whose figures differ from their stored report; first rebuilds a KPI "
+    "or forecast table left behind by its inputs.",
 )
 def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """Render again each month whose figures differ from those its stored report was rendered from.

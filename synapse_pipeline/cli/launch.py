@@ -1,0 +1,96 @@
+"""Runs launched the way the UI launches them, through the code location, and waited for.
+
+A run launched through a code server carries its origin: it is on its job's page and on the Overview timeline, like
+the daemon's runs; one executed in the command's own process is not. `synapse` launches with Dagster's own CLI
+(`dagster job launch -w workspace.yaml`) on an instance that shares DAGSTER_HOME's storage and settings but starts
+runs at once, where DAGSTER_HOME's would queue them for a daemon that may not be running.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from synapse_pipeline.settings import PROJECT_ROOT, state_dir
+
+WORKSPACE = PROJECT_ROOT / "workspace.yaml"
+DAGSTER = Path(sys.executable).parent / "dagster"
+POLL_SECONDS = 0.5
+LAUNCHED_BY_TAG = "synapse/launched_by"
+
+
+def direct_home(home: Path) -> Path:
+    """A DAGSTER_HOME beside the state: `home`'s settings and storage, with runs started as they are submitted."""
+    settings = yaml.safe_load((home / "dagster.yaml").read_text()) or {}
+    # What DAGSTER_HOME's storage defaults to, spelled out, since this instance lives elsewhere.
+    settings.setdefault("storage", {"sqlite": {"base_dir": str(home)}})
+    settings.setdefault(
+        "local_artifact_storage",
+        {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage", "config": {"base_dir": str(home)}},
+    )
+    settings.setdefault(
+        "compute_logs",
+        {
+            "module": "dagster._core.storage.local_compute_log_manager",
+            "class": "LocalComputeLogManager",
+            "config": {"base_dir": str(home / "storage")},
+        },
+    )
+    settings["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
+    direct = state_dir() / "direct-launch"
+    text = yaml.safe_dump(settings, sort_keys=False)
+    config = direct / "dagster.yaml"
+    if not config.exists() or config.read_text() != text:
+        direct.mkdir(parents=True, exist_ok=True)
+        config.write_text(text)
+    return direct
+
+
+class LaunchError(Exception):
+    """A run could not be launched at all (the code location did not load, bad config)."""
+
+
+def failure_text(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The failed steps of a run and what each said, else the run's own failure message."""
+    lines = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        event = record.dagster_event
+        if event is None:
+            continue
+        data = event.step_failure_data
+        said = data.user_failure_data.description if data.user_failure_data else None
+        lines.append(f"{event.step_key}: {said or (data.error.message if data.error else record.message)}")
+    if not lines:
+        lines = [record.message for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)]
+    return "\n".join(line.strip() for line in lines)
+
+
+class Launcher:
+    """Launches runs of the project's jobs on `instance` and waits for each to end."""
+
+    def __init__(self, instance: dg.DagsterInstance, home: Path) -> None:
+        self.instance = instance
+        self.home = direct_home(home)
+
+    def run(self, job: str, *, tags: dict[str, str] | None = None, config: dict | None = None) -> dg.DagsterRun:
+        """Launch one run of `job` and return it once it has ended (successfully or not)."""
+        run_id = str(uuid.uuid4())
+        command = [str(DAGSTER), "job", "launch", "-w", str(WORKSPACE), "-j", job, "--run-id", run_id]
+        command += ["--tags", json.dumps({LAUNCHED_BY_TAG: "synapse", **(tags or {})})]
+        if config:
+            command += ["--config-json", json.dumps(config)]
+        env = {**os.environ, "DAGSTER_HOME": str(self.home)}
+        launched = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+        run = self.instance.get_run_by_id(run_id)
+        if run is None:
+            raise LaunchError(f"{job} could not be launched:\n{launched.stderr.strip()[-3000:]}")
+        while not run.is_finished:
+            time.sleep(POLL_SECONDS)
+            run = self.instance.get_run_by_id(run_id) or run
+        return run
