@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from synapse_pipeline.ingest.loads import BULK_METHOD, ROW_METHOD
+from synapse_pipeline.ingest.loads import BULK_METHOD, ROW_METHODS
 from tests.support import Pipeline, failure_message
 
 pytestmark = pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
@@ -38,7 +38,7 @@ def test_a_whole_load_goes_bulk_and_leaves_every_index_and_constraint_as_defined
         conn.exec_driver_sql("UPDATE faturamento SET cod_cliente = -1 WHERE id = (SELECT min(id) FROM faturamento)")
     engine.dispose()
     # One month of a full table is a small share: it goes into the indexes row by row.
-    assert _load_method(pipeline, partition="2024-03-01") == ROW_METHOD
+    assert _load_method(pipeline, partition="2024-03-01") == ROW_METHODS["postgresql"]
     assert pipeline.scalar("SELECT count(*) FROM faturamento") == FATURAMENTO_LINES
 
 

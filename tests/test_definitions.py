@@ -102,3 +102,12 @@ def test_a_kpi_table_is_versioned_by_its_sql() -> None:
     assert all(versions.values()) and len(set(versions.values())) == len(KPIS)
     changed = dataclasses.replace(KPIS[0], select=lambda dialect: KPIS[0].select(dialect) + " ")
     assert sql_version(changed) != versions[KPIS[0].name] == sql_version(KPIS[0])
+
+
+def test_loaded_tables_show_the_warehouse_types() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    types = {c.name: c.type for c in specs["faturamento"].metadata["dagster/column_schema"].columns}
+    assert types["data"] == "datetime" and types["zs_peso_liquido"] == "numeric"
+    assert types["cod_cliente"] == "integer" and types["SKU"] == "varchar(50)"
+    stock = {c.name: c.type for c in specs["estoque"].metadata["dagster/column_schema"].columns}
+    assert stock["es_totalestoque"] == "numeric" and stock["dias_em_estoque"] == "integer"

@@ -1,11 +1,13 @@
 """Loading the sample exports end to end through Dagster, on SQLite and on PostgreSQL."""
 
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
+from synapse_pipeline.ingest.loads import ROW_METHODS
 from tests.support import Pipeline
 
 ESTOQUE_LINES = 1_471
@@ -55,13 +57,27 @@ def test_raw_assets_report_profile_cleaning_and_warnings(pipeline: Pipeline) -> 
     checks = {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()}
     assert checks[("faturamento_raw", SCHEMA_CHECK)].passed
     assert checks[("estoque_raw", SCHEMA_CHECK)].passed
+    # The profile's normal counts: shown, and passed (a newcomer must not read them as failures).
     duplicates = checks[("faturamento_raw", DUPLICATE_LINES_CHECK)]
-    assert not duplicates.passed and duplicates.severity == dg.AssetCheckSeverity.WARN
+    assert duplicates.passed and duplicates.severity == dg.AssetCheckSeverity.WARN
     assert duplicates.metadata["duplicate_lines"].value == 50
     assert checks[("estoque_raw", DUPLICATE_LINES_CHECK)].metadata["duplicate_lines"].value == 14
     returns = checks[("faturamento_raw", RETURNS_CHECK)]
-    assert returns.severity == dg.AssetCheckSeverity.WARN
+    assert returns.passed and returns.severity == dg.AssetCheckSeverity.WARN
     assert returns.metadata["negative_weights"].value > 0 and returns.metadata["zero_weights"].value > 0
+    # Each check result belongs to the materialization of its own run, not the one before.
+    assert {c.target_materialization_data.run_id for c in checks.values()} == {result.run_id}
+
+
+def test_unusually_many_duplicates_warn(pipeline: Pipeline) -> None:
+    export = pipeline.data_dir / "faturamento 1.csv"
+    lines = export.read_text(encoding="utf-8").splitlines(keepends=True)
+    export.write_text("".join(lines + lines[1:401]), encoding="utf-8")  # 400 more: 2.5% of the lines
+    result = pipeline.materialize(["faturamento_raw"])
+    assert result.success  # a warning, never a failure
+    (duplicates,) = [c for c in result.get_asset_check_evaluations() if c.check_name == DUPLICATE_LINES_CHECK]
+    assert not duplicates.passed and duplicates.severity == dg.AssetCheckSeverity.WARN
+    assert duplicates.metadata["duplicate_lines"].value == 450
 
 
 def test_loading_twice_changes_nothing(pipeline: Pipeline) -> None:
@@ -115,3 +131,29 @@ def test_estoque_snapshots_accumulate_and_clientes_names_are_stable(pipeline: Pi
     names_after = dict(pipeline.rows("SELECT cod_cliente, nome FROM clientes"))
     assert {c: n for c, n in names_after.items() if c in names_before} == names_before
     assert names_after[99999] == f"Cliente {len(names_before) + 1}"
+
+
+def test_each_month_shows_its_own_rows_and_the_table_its_total(pipeline: Pipeline) -> None:
+    """After a range run and after a one-month run: `dagster/partition_row_count` is the month's lines,
+    `dagster/row_count` the table's; the raw asset names the export it validated."""
+    raw = pipeline.materialize(["estoque_raw", "faturamento_raw", "clientes"])
+    assert raw.success
+    (export,) = [m.metadata for m in raw.asset_materializations_for_node("faturamento_raw")]
+    assert export["export_path"].value == str(pipeline.data_dir / "faturamento 1.csv")
+    lines = Counter(day[:7] for day in _file_column(pipeline.data_dir / "faturamento 1.csv", 0))
+
+    def recorded(result: dg.ExecuteInProcessResult) -> dict[str, tuple[int, int]]:
+        return {
+            m.partition[:7]: (m.metadata["dagster/partition_row_count"].value, m.metadata["dagster/row_count"].value)
+            for m in result.asset_materializations_for_node("faturamento")
+        }
+
+    whole = recorded(pipeline.materialize(["faturamento"], months=("2024-01-01", "2025-08-01")))
+    assert whole == {month: (count, FATURAMENTO_LINES) for month, count in lines.items()}
+    one = recorded(pipeline.materialize(["faturamento"], partition="2024-03-01"))
+    assert one == {"2024-03": (lines["2024-03"], FATURAMENTO_LINES)}
+    assert len(set(lines.values())) > 1  # the months differ: a shared figure would not pass
+    dialect = pipeline.engine().dialect.name
+    result = pipeline.materialize(["faturamento"], partition="2024-04-01")
+    (method,) = {m.metadata["load_method"].value for m in result.asset_materializations_for_node("faturamento")}
+    assert method == ROW_METHODS[dialect]

@@ -31,7 +31,8 @@ SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its s
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 REBUILD = "rebuild indexes"
 BULK_METHOD = "bulk: COPY without indexes and foreign keys, then built again"
-ROW_METHOD = "COPY into the indexed table"
+# Row by row into the indexed table: PostgreSQL's COPY, SQLite's executemany (no COPY there, no bulk way either).
+ROW_METHODS = {"postgresql": "COPY into the indexed table", "sqlite": "executemany into the indexed table"}
 
 
 @contextmanager
@@ -90,7 +91,10 @@ def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
 
 @dg.asset(
     deps=[clientes],
-    metadata={"dagster/column_schema": column_schema(ESTOQUE.model), "dagster/table_name": "estoque"},
+    metadata={
+        "dagster/column_schema": column_schema(ESTOQUE.model, Estoque.__table__),
+        "dagster/table_name": "estoque",
+    },
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
     retry_policy=LOAD_RETRY,
@@ -121,16 +125,23 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
 
 @dg.asset(
     deps=[clientes],
-    metadata={"dagster/column_schema": column_schema(FATURAMENTO.model), "dagster/table_name": "faturamento"},
+    metadata={
+        "dagster/column_schema": column_schema(FATURAMENTO.model, Faturamento.__table__),
+        "dagster/table_name": "faturamento",
+    },
     partitions_def=monthly_partitions,
     backfill_policy=SINGLE_RUN,
     kinds={"sql"},
     retry_policy=LOAD_RETRY,
+    output_required=False,  # each month is recorded by its own materialization below
 )
 def faturamento(
     context: dg.AssetExecutionContext, warehouse: Warehouse, faturamento_raw: ValidatedExport
-) -> dg.MaterializeResult:
-    """Billing lines in the warehouse, by month; a run replaces its months atomically, reading the file once."""
+) -> Iterator[dg.AssetMaterialization]:
+    """Billing lines in the warehouse, by month; a run replaces its months atomically, reading the file once.
+
+    Each month of a range is recorded with its own rows (`dagster/partition_row_count`) beside the table's total.
+    """
     started = time.perf_counter()
     window = context.partition_time_window
     start: datetime = window.start.replace(tzinfo=None)
@@ -144,22 +155,28 @@ def faturamento(
         if not report.valid:
             raise _load_failed(reader)
         preview = _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
+        total = row_count(conn, Faturamento.__table__)
+        dialect = conn.dialect.name
     if load.bulk:
         report.stage_seconds[REBUILD] += load.rebuild_seconds
-    per_month = {m[:7]: n for m, n in sorted(report.months().items()) if start <= pd.Timestamp(m) < end}
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": load.rows,
-            "months": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
-            SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
-            "rows_per_month": dg.MetadataValue.json(per_month),
-            "load_method": BULK_METHOD if load.bulk else ROW_METHOD,
-            "cleaning": dg.MetadataValue.json(dict(report.cleaning)),
-            "negative_weights_in_file": report.negative_weights,
-            "zero_weights_in_file": report.zero_weights,
-            "stage_seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in report.stage_seconds.items()}),
-            "load_seconds": round(time.perf_counter() - started, 3),
-            "preview": preview,
-            "warehouse": warehouse.display_url,
-        }
-    )
+    per_month = dict(report.months())
+    run = {
+        "dagster/row_count": total,
+        "rows_loaded_in_run": load.rows,
+        "months_in_run": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
+        SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
+        "load_method": BULK_METHOD if load.bulk else ROW_METHODS[dialect],
+        "cleaning": dg.MetadataValue.json(dict(report.cleaning)),
+        "negative_weights_in_file": report.negative_weights,
+        "zero_weights_in_file": report.zero_weights,
+        "stage_seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in report.stage_seconds.items()}),
+        "load_seconds": round(time.perf_counter() - started, 3),
+        "preview": preview,
+        "warehouse": warehouse.display_url,
+    }
+    for key in context.partition_keys:
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=key,
+            metadata={**run, "dagster/partition_row_count": per_month.get(key, 0)},
+        )

@@ -24,6 +24,7 @@ from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.settings import TIMEZONE
 
+EXPORT_PATH_KEY = "export_path"  # the file validated ("path" is the IO manager's, where it stores the output)
 SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
 ROWS_PER_MONTH_KEY = "rows_per_month"  # the faturamento months a validated file holds: what to load
 # A new export validated by 08:00 São Paulo time on weekdays, within the day before (the ERP exports nightly).
@@ -37,7 +38,7 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
     profile = report.profile
     months = report.months()
     return {
-        "path": dg.MetadataValue.path(str(profile.path)),
+        EXPORT_PATH_KEY: dg.MetadataValue.path(str(profile.path)),
         "size_bytes": profile.size,
         SHA256_KEY: profile.sha256,
         "data_lines": profile.data_lines,
@@ -64,11 +65,13 @@ def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg
     except ExportError as error:
         yield unreadable_result(error)
         raise dg.Failure(description=str(error)) from error
-    yield schema_check_result(report)
     if not report.valid:
+        yield schema_check_result(report)
         raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
-    yield from warning_results(kind, report)
+    # The output first: the checks then record this materialization as theirs, not the one before.
     yield dg.Output(ValidatedExport.from_report(report), metadata=_raw_metadata(report))
+    yield schema_check_result(report)
+    yield from warning_results(kind, report)
 
 
 @dg.asset(

@@ -10,6 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.typing import Series
+from sqlalchemy import Table
 
 from synapse_pipeline.warehouse.models import Base, Estoque, Faturamento
 
@@ -109,15 +110,17 @@ class FaturamentoExport(_Export):
         return pd.Series(np.isfinite(values), index=values.index)
 
 
-def column_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
-    """The Dagster column schema of an export, read off its pandera model."""
+def column_schema(model: type[pa.DataFrameModel], table: Table | None = None) -> dg.TableSchema:
+    """The Dagster column schema of an export, read off its pandera model; with the warehouse `table` it loads
+    into, each column typed as the warehouse stores it (the export's pandas dtype otherwise)."""
     columns = []
     for name, column in model.to_schema().columns.items():
         rules = [check.error or check.name for check in column.checks]
+        stored = str(table.c[name].type).lower() if table is not None else str(column.dtype)
         columns.append(
             dg.TableColumn(
                 name=name,
-                type=str(column.dtype),
+                type=stored,
                 description=column.description,
                 constraints=dg.TableColumnConstraints(nullable=column.nullable, other=rules),
             )
