@@ -123,6 +123,8 @@ def test_the_check_verdicts() -> None:
 def test_abc_and_xyz_classes() -> None:
     # cumulative shares: a .70 (A), b .90 (B), c .96 (C), d 1.0 (C)
     assert abc_classes({"a": 70, "b": 20, "c": 6, "d": 4}) == {"a": "A", "b": "B", "c": "C", "d": "C"}
+    # 5.7 / 6 comes out as 0.9500000000000001 in floats: exactly 95% is still B
+    assert abc_classes({"a": 5, "b": 0.7, "c": 0.3}) == {"a": "B", "b": "B", "c": "C"}
     assert [xyz_class(1, 0.5), xyz_class(1, 0.9), xyz_class(1, 2), xyz_class(0, 0)] == ["X", "Y", "Z", "Z"]
 
 

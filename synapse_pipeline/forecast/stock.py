@@ -14,7 +14,8 @@ from synapse_pipeline.warehouse.dialect import Dialect
 WEEKS = 52
 MATERIA_PRIMA = "Materia Prima"
 ABC_LIMITS = (0.80, 0.95)  # cumulative share of the 52 weeks' tonnes up to which a SKU is A, then B
-XYZ_LIMITS = (0.5, 1.0)  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
+XYZ_LIMITS = (0.5, 1.0)
+EPSILON = 1e-9  # cumulative shares are float sums: 0.8 may come out as 0.8000000000000002  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def abc_classes(tonnes: dict[str, float]) -> dict[str, str]:
     total, cumulative, classes = sum(tonnes.values()), 0.0, {}
     for sku in sorted(tonnes, key=lambda s: (-tonnes[s], s)):
         cumulative += tonnes[sku]
-        share = cumulative / total if total > 0 else 1.0
+        share = cumulative / total - EPSILON if total > 0 else 1.0
         classes[sku] = "A" if share <= ABC_LIMITS[0] else "B" if share <= ABC_LIMITS[1] else "C"
     return classes
 
