@@ -8,10 +8,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
+from synapse_pipeline.kpis.checks import kpi_checks
 from synapse_pipeline.kpis.groups import group_key, group_names
+from synapse_pipeline.kpis.reconcile import RECONCILIATIONS
+from synapse_pipeline.reports.assets import relatorio_mensal
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
+from tests.support import failure_message
 
 SNAPSHOT, OLDER = datetime(2025, 8, 4), datetime(2025, 7, 1)
 
@@ -229,3 +233,30 @@ def test_rebuilding_changes_nothing(kpi_engine: Engine, warehouse_url: str) -> N
     before = {t: sorted(_rows(kpi_engine, f"SELECT * FROM {t}"), key=repr) for t in tables}
     assert dg.materialize([grupo_produto, *kpi_assets], resources={"warehouse": Warehouse(url=warehouse_url)}).success
     assert {t: sorted(_rows(kpi_engine, f"SELECT * FROM {t}"), key=repr) for t in tables} == before
+
+
+def test_every_kpi_table_reconciles_with_its_source_and_a_broken_one_stops_the_report(
+    kpi_engine: Engine, warehouse_url: str
+) -> None:
+    resources = {"warehouse": Warehouse(url=warehouse_url)}
+    checked = dg.materialize([grupo_produto, *kpi_assets, *kpi_checks], resources=resources)
+    evaluations = checked.get_asset_check_evaluations()
+    assert {e.asset_key.to_user_string() for e in evaluations} == {r.table for r in RECONCILIATIONS}
+    assert all(e.passed for e in evaluations), [e.description for e in evaluations if not e.passed]
+    assert dg.materialize([relatorio_mensal], resources=resources, partition_key="2025-07-01").success
+
+    with kpi_engine.begin() as conn:  # one client-SKU-month of giro_sku off by a tonne
+        conn.execute(text("UPDATE giro_sku SET toneladas_liquidas = toneladas_liquidas + 1 WHERE sku = 'SKU_B'"))
+    (check,) = [
+        c for c in kpi_checks if c.check_keys == {dg.AssetCheckKey(dg.AssetKey("giro_sku"), "bate_com_a_origem")}
+    ]
+    broken = dg.materialize(
+        [*kpi_assets, check], resources=resources, selection=dg.AssetSelection.checks(check), raise_on_error=False
+    )
+    (evaluation,) = broken.get_asset_check_evaluations()
+    assert (
+        not evaluation.passed and "giro_sku 2025-07-01: 13.000000 vs 12.000000" in evaluation.metadata["first"].value[0]
+    )
+    refused = dg.materialize([relatorio_mensal], resources=resources, partition_key="2025-07-01", raise_on_error=False)
+    assert not refused.success
+    assert "the KPI tables disagree with the loaded data" in failure_message(refused)

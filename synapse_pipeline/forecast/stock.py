@@ -14,8 +14,8 @@ from synapse_pipeline.warehouse.dialect import Dialect
 WEEKS = 52
 MATERIA_PRIMA = "Materia Prima"
 ABC_LIMITS = (0.80, 0.95)  # cumulative share of the 52 weeks' tonnes up to which a SKU is A, then B
-XYZ_LIMITS = (0.5, 1.0)
-EPSILON = 1e-9  # cumulative shares are float sums: 0.8 may come out as 0.8000000000000002  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
+XYZ_LIMITS = (0.5, 1.0)  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
+EPSILON = 1e-9  # cumulative shares are float sums: 0.95 may come out as 0.9500000000000001
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import dagster as dg
 
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
+from synapse_pipeline.kpis.reconcile import all_disagreements
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import render_report, report_markdown
@@ -39,6 +40,13 @@ REPORT_SOURCES = (
 def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]:
     """Render one month's report and store it in `report`, in its own transaction: (figures, row id, HTML)."""
     with warehouse.engine.begin() as conn:
+        found = all_disagreements(conn)
+        if found:
+            raise dg.Failure(
+                description=f"the KPI tables disagree with the loaded data ({len(found)} total(s)), so no report is "
+                f"rendered until they are rebuilt: " + "; ".join(found[:5]),
+                allow_retries=False,
+            )
         report = monthly_report(conn, month)
         if report is None:
             raise dg.Failure(description=f"nothing was billed in {month:%Y-%m}: there is no report to make")
