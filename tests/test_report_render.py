@@ -140,7 +140,7 @@ def test_pt_br_formatting() -> None:
     assert "<h1>Relatório mensal — agosto de 2025</h1>" in page
     for expected in (
         "1.234,56",  # the month's net tonnes
-        "-12,30",  # returns, negative
+        "12,30 10,00 +2,30 +23,0%",  # tonnes returned against July's: more returns read as more
         "julho de 2025",
         "agosto de 2024",
         "+134,56 +12,2%",  # against July: difference and change
@@ -253,6 +253,7 @@ CHROMIUM_FLAGS = [
 # Added to a copy of the report only (the report itself has no script): measures each chart once laid out, and lists
 # every resource the page fetched.
 PROBE = """<script>
+const CHART_FONT_PT = 11;
 addEventListener("load", () => {
   const probe = document.createElement("pre");
   probe.id = "probe";
@@ -262,8 +263,18 @@ addEventListener("load", () => {
       return [box.width, box.height];
     }),
     resources: performance.getEntriesByType("resource").map((entry) => entry.name),
+    viewport: innerWidth,
+    // Every element's right edge; inside a chart only the <svg> box counts, which clips what it draws.
+    widest: Math.max(
+      ...[...document.querySelectorAll("body *:not(svg *)")].map((e) => e.getBoundingClientRect().right),
+    ),
+    scrollWidth: document.documentElement.scrollWidth,
+    // Chart text: its size in the SVG's own units (points) times how much the page scaled the SVG.
+    chartTextPx: [...document.querySelectorAll("figure.chart > svg")].map(
+      (svg) => (CHART_FONT_PT * svg.getBoundingClientRect().width) / svg.viewBox.baseVal.width,
+    ),
   });
-  document.body.append(probe);
+  top.document.body.append(probe);  // the top page's, when the report is framed at a phone's width
 });
 </script>"""
 # Fills that only the charts paint (the CSS uses none of them): the trend's other months, the aging's first bucket.
@@ -309,9 +320,42 @@ def test_chromium_renders_the_report(tmp_path: Path) -> None:
     assert pixels.std() > 0.05  # not a blank page
     assert all(_painted(pixels, fill) > 1000 for fill in CHART_FILLS)
 
-    probe = re.search(r'<pre id="probe">(.*?)</pre>', _chromium(probed, tmp_path / "probe-profile"))
+    desktop = _probe(probed, tmp_path / "probe-1200", 1200)
+    assert len(desktop["charts"]) == len(ALL_CHARTS)
+    assert all(width > 300 and height > 100 for width, height in desktop["charts"])
+    assert desktop["resources"] == []  # nothing fetched: no CDN, font or image
+    assert min(desktop["chartTextPx"]) >= 14  # as large as the body text (14 px)
+
+
+@pytest.mark.slow  # headless Chromium: out of the fast lane
+def test_on_a_400_px_phone_nothing_is_wider_than_the_screen_and_chart_text_is_readable(tmp_path: Path) -> None:
+    """Chromium's windows are at least 500 px wide: the report is laid out in a 400 px frame (its own viewport)."""
+    page = render_report(FULL).html.replace("</body>", f"{PROBE}</body>")
+    framed = tmp_path / "phone.html"
+    framed.write_text(
+        f'<!DOCTYPE html><html><body style="margin:0"><iframe srcdoc="{html.escape(page)}" width="400" '
+        'height="2800" style="border:0;display:block"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    phone = _probe(framed, tmp_path / "probe-400", 600)
+    assert phone["viewport"] == 400
+    assert phone["widest"] <= 400 and phone["scrollWidth"] <= 400, phone  # the page does not scroll sideways
+    assert min(phone["chartTextPx"]) >= 10, phone["chartTextPx"]
+
+
+def _probe(page: Path, profile: Path, width: int) -> dict:
+    """The probe's measures of the page laid out in a window `width` CSS px wide."""
+    probe = re.search(r'<pre id="probe">(.*?)</pre>', _chromium(page, profile, f"--window-size={width},3000"))
     assert probe, "the probe did not run"
-    measured = json.loads(html.unescape(probe[1]))
-    assert len(measured["charts"]) == len(ALL_CHARTS)
-    assert all(width > 300 and height > 100 for width, height in measured["charts"])
-    assert measured["resources"] == []  # nothing fetched: no CDN, font or image
+    return json.loads(html.unescape(probe[1]))
+
+
+def test_a_partial_month_says_so_and_is_not_compared_with_whole_months() -> None:
+    partial = replace(FULL, partial_until=date(2025, 8, 1))
+    page = render_report(partial).html
+    text = _Document(page).plain_text
+    assert "<h1>Relatório mensal — agosto de 2025 (parcial, até 01/08/2025)</h1>" in page
+    assert "Mês parcial: faturamento até 01/08/2025" in text
+    assert "+12,2%" not in text and "-5,0%" not in text  # the whole-month comparisons of FULL
+    assert "1.234,56 1.100,00 — — 1.300,00 — —" in text  # the earlier months' values, without variations
+    assert "+12,2%" in _Document(render_report(FULL).html).plain_text

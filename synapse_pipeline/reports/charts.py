@@ -16,12 +16,15 @@ CHART_TREND, CHART_CLIENTS, CHART_MIX, CHART_AGING = "tendencia", "clientes", "m
 
 # Text drawn as glyph paths: the browser needs no font, and data text only reaches the SVG as an escaped comment.
 # A fixed salt keeps the SVG ids stable; `$` in a client name is text, not mathtext.
-_MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse_math": False, "font.size": 9}
+_MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse_math": False, "font.size": 11}
 _ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
 _AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
 _PNG_DPI = 150
 _CSS_PX_PER_INCH = 96
 _LABEL_WIDTH = 32
+# Charts are drawn at about 520 CSS px and never stretched wider: 11 pt text is 14.7 px on a desktop (the body's 14)
+# and, shrunk to a 400 px phone, still over 10 px.
+WIDTH_IN = 5.4
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,17 @@ def _tonnes_axis(value: float, _position: int) -> str:
 
 
 def _trend_chart(report: MonthlyReport, title: str) -> Figure:
-    figure = _axes_figure(8, 3, title)
+    figure = _axes_figure(WIDTH_IN, 2.8, title)
     axes = figure.axes[0]
     months = [headline.month for headline in report.trend]
     colours = [_ACCENT if month == report.month else _MUTED for month in months]
     axes.bar(range(len(months)), [headline.net_tonnes for headline in report.trend], color=colours)
-    labels = [f"{short_month(month)}\n{month.year}" for month in months]
-    axes.set_xticks(range(len(months)), labels=labels)
+    # Thirteen months in about 520 px: the year only under January and the first month, labels slanted.
+    labels = [
+        f"{short_month(month)} {month.year}" if i == 0 or month.month == 1 else short_month(month)
+        for i, month in enumerate(months)
+    ]
+    axes.set_xticks(range(len(months)), labels=labels, rotation=45, ha="right", rotation_mode="anchor")
     axes.set_ylabel("t líquidas")
     axes.yaxis.set_major_formatter(FuncFormatter(_tonnes_axis))
     return figure
@@ -66,7 +73,7 @@ def _trend_chart(report: MonthlyReport, title: str) -> Figure:
 
 def _bars_chart(title: str, labels: list[str], tonnes: list[float]) -> Figure:
     """Horizontal bars, largest on top, each labelled with its tonnes."""
-    figure = _axes_figure(8, 0.8 + 0.3 * len(labels), title)
+    figure = _axes_figure(WIDTH_IN, 0.9 + 0.34 * len(labels), title)
     axes = figure.axes[0]
     bars = axes.barh(range(len(labels)), tonnes, color=_ACCENT)  # positions: equal names stay separate bars
     axes.set_yticks(range(len(labels)), labels=[_short(label) for label in labels])
@@ -79,7 +86,7 @@ def _bars_chart(title: str, labels: list[str], tonnes: list[float]) -> Figure:
 
 
 def _aging_chart(stock: StockSection, title: str) -> Figure:
-    figure = _axes_figure(8, 3, title)
+    figure = _axes_figure(WIDTH_IN, 2.6, title)
     axes = figure.axes[0]
     colours = [_AGING_COLOURS[i % len(_AGING_COLOURS)] for i in range(len(stock.aging))]
     axes.bar(range(len(stock.aging)), [bucket.tonnes for bucket in stock.aging], color=colours)
@@ -101,7 +108,7 @@ def _figures(report: MonthlyReport) -> dict[str, tuple[str, Figure]]:
     """Chart name -> (title, figure), for the charts that have data."""
     figures: dict[str, tuple[str, Figure]] = {}
     if report.trend:
-        title = f"Toneladas líquidas por mês (em destaque: {long_month(report.month)})"
+        title = f"t líquidas por mês até {long_month(report.month)}"
         figures[CHART_TREND] = (title, _trend_chart(report, title))
     if report.top_clients:
         title = "Maiores clientes"

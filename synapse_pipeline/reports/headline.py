@@ -9,12 +9,14 @@ from synapse_pipeline.reports.formatting import number, percent
 from synapse_pipeline.reports.model import Headline, MonthlyReport
 
 NO_DATA, NOT_APPLICABLE = "sem dados", "—"
-_HEADLINE_FIGURES = (  # label, Headline field, decimals
-    ("Líquido (t)", "net_tonnes", 2),
-    ("Expedido bruto (t)", "gross_tonnes", 2),
-    ("Devoluções (t)", "returns_tonnes", 2),
-    ("Linhas", "lines", 0),
-    ("Clientes ativos", "active_clients", 0),
+# label, Headline field, decimals, sign: returns are stored negative and shown as tonnes returned, so that more
+# returns read as more (+) and fewer as fewer (-).
+_HEADLINE_FIGURES = (
+    ("Líquido (t)", "net_tonnes", 2, 1),
+    ("Expedido bruto (t)", "gross_tonnes", 2, 1),
+    ("Devoluções (t)", "returns_tonnes", 2, -1),
+    ("Linhas", "lines", 0, 1),
+    ("Clientes ativos", "active_clients", 0, 1),
 )
 
 
@@ -35,11 +37,14 @@ class HeadlineRow:
     year_before: Comparison
 
 
-def _compare(current: float, other: Headline | None, field: str, decimals: int) -> Comparison:
-    """The change has the sign of the difference, also for returns (negative): relative to the other's magnitude."""
+def _compare(current: float, other: Headline | None, field: str, decimals: int, sign: int, partial: bool) -> Comparison:
+    """The earlier month's value, the difference and the change; none for a partial month, which would compare
+    days with a whole month."""
     if other is None:
         return Comparison(NO_DATA, NOT_APPLICABLE, NOT_APPLICABLE)
-    before = getattr(other, field)
+    before = sign * getattr(other, field)
+    if partial:
+        return Comparison(number(before, decimals), NOT_APPLICABLE, NOT_APPLICABLE)
     difference = current - before
     change = percent(difference / abs(before), signed=True) if before else NOT_APPLICABLE
     return Comparison(number(before, decimals), number(difference, decimals, signed=True), change)
@@ -47,14 +52,15 @@ def _compare(current: float, other: Headline | None, field: str, decimals: int) 
 
 def headline_rows(report: MonthlyReport) -> list[HeadlineRow]:
     rows = []
-    for label, field, decimals in _HEADLINE_FIGURES:
-        current = getattr(report.current, field)
+    partial = report.partial_until is not None
+    for label, field, decimals, sign in _HEADLINE_FIGURES:
+        current = sign * getattr(report.current, field)
         rows.append(
             HeadlineRow(
                 label,
                 number(current, decimals),
-                _compare(current, report.previous, field, decimals),
-                _compare(current, report.year_before, field, decimals),
+                _compare(current, report.previous, field, decimals, sign, partial),
+                _compare(current, report.year_before, field, decimals, sign, partial),
             )
         )
     return rows

@@ -131,6 +131,7 @@ class MonthlyReport:
     mix: list[MixLine]
     stock: StockSection | None  # None: no snapshot at or before the month's end
     forecast: ForecastSection | None = None  # None: no forecast made by the month's end
+    partial_until: date | None = None  # the latest billing day, when it falls before the month's last day
     generated_on: date = field(default_factory=date.today)
 
     @property

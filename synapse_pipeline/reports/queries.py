@@ -109,6 +109,15 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
     )
 
 
+def _partial_until(conn: Connection, month: date) -> date | None:
+    """The latest billing day when it falls inside `month` before its last day: the month is not over yet."""
+    latest = conn.execute(text("SELECT MAX(periodo_ate) FROM concentracao_clientes")).scalar()
+    if latest is None:
+        return None
+    day = as_date(latest)
+    return day if month <= day < add_months(month, 1) - timedelta(days=1) else None
+
+
 def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
     """The report of `month` (its first day), or None when nothing was billed that month."""
     trend = _headlines(conn, add_months(month, 1 - TREND_MONTHS), month)
@@ -159,4 +168,5 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         mix=mix,
         stock=_stock(conn, add_months(month, 1) - timedelta(days=1)),
         forecast=forecast_section(conn, month),
+        partial_until=_partial_until(conn, month),
     )

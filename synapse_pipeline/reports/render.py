@@ -81,7 +81,8 @@ def report_markdown(report: MonthlyReport) -> str:
 
 
 def report_subject(report: MonthlyReport) -> str:
-    return f"Relatório mensal — {long_month(report.month)}"
+    partial = f" (parcial, até {day(report.partial_until)})" if report.partial_until else ""
+    return f"Relatório mensal — {long_month(report.month)}{partial}"
 
 
 def report_text(report: MonthlyReport) -> str:
