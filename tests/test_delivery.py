@@ -1,6 +1,7 @@
 """Report delivery by email: a real SMTP server on loopback (aiosmtpd), the outbox, exactly once per user."""
 
 import email
+import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -112,7 +113,7 @@ def test_smtp_delivery_sends_each_recipient_once(reported: Pipeline, inbox: tupl
     assert len(server.messages) == 3
 
 
-def test_email_carries_html_with_inline_charts_text_and_the_report(
+def test_email_carries_the_report_once_with_inline_charts_and_a_text_with_the_variations(
     reported: Pipeline, inbox: tuple[Inbox, int]
 ) -> None:
     server, port = inbox
@@ -120,7 +121,9 @@ def test_email_carries_html_with_inline_charts_text_and_the_report(
     message = server.messages[0]
 
     assert message["Subject"] == "Relatório mensal — julho de 2025"
-    assert "julho de 2025" in message.get_body(("plain",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "julho de 2025" in text
+    assert re.search(r"Líquido \(t\): [\d.,]+ \(mês anterior: [\d.,]+, [+-][\d.,]+, [+-][\d,]+%;", text), text
     html = message.get_body(("html",)).get_content()
     cids = {part["Content-ID"].strip("<>"): part for part in message.walk() if part["Content-ID"]}
     assert {"tendencia", "clientes", "mix"} <= set(cids)
@@ -128,10 +131,11 @@ def test_email_carries_html_with_inline_charts_text_and_the_report(
         assert f'src="cid:{cid}"' in html
         assert part.get_content_type() == "image/png"
         assert part.get_content().startswith(b"\x89PNG")
-    attachments = list(message.iter_attachments())
-    assert [a.get_filename() for a in attachments] == [f"{JULY}.html"]
-    stored = reported.scalar("SELECT content FROM report WHERE name = :n", n=JULY)
-    assert attachments[0].get_content() == stored
+    assert list(message.iter_attachments()) == []  # the report once, in the body
+    assert [part.get_content_type() for part in message.walk()] == [
+        "multipart/alternative", "text/plain", "multipart/related", "text/html", *["image/png"] * len(cids),
+    ]  # fmt: skip
+    assert len(message.as_bytes()) <= 150_000, len(message.as_bytes())
 
 
 def test_outbox_holds_one_eml_per_report_and_receiving_user(reported: Pipeline, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from synapse_pipeline.reports.formatting import long_month, number, short_month, tick
 from synapse_pipeline.reports.model import MonthlyReport, StockSection
@@ -20,6 +21,7 @@ _MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse
 _ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
 _AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
 _PNG_DPI = 150
+_PNG_COLOURS = 64
 _CSS_PX_PER_INCH = 96
 _LABEL_WIDTH = 32
 # Charts are drawn at about 520 CSS px and never stretched wider: 11 pt text is 14.7 px on a desktop (the body's 14)
@@ -134,9 +136,14 @@ def _svg(figure: Figure, name: str) -> str:
 
 
 def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_PNG_DPI, metadata={"Software": None})
-    return buffer.getvalue()
+    """The figure as a palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than
+    matplotlib's RGBA (mail size), with no visible change."""
+    rendered = io.BytesIO()
+    figure.savefig(rendered, format="png", dpi=_PNG_DPI, metadata={"Software": None})
+    rendered.seek(0)
+    palette = io.BytesIO()
+    Image.open(rendered).convert("RGB").quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
+    return palette.getvalue()
 
 
 def draw_charts(report: MonthlyReport, flavour: Literal["svg", "png"]) -> tuple[dict[str, Chart], dict[str, bytes]]:

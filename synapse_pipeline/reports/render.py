@@ -10,7 +10,7 @@ from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.charts import draw_charts
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
-from synapse_pipeline.reports.headline import NO_DATA, headline_rows
+from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
 from synapse_pipeline.reports.model import MonthlyReport
 
 HTML_TEMPLATE = "relatorio_mensal.html.j2"
@@ -44,7 +44,7 @@ _HTML = _environment(autoescape=True, keep_trailing_newline=False)
 # Markdown and plain text are not HTML: HTML-escaping would garble them. Markdown escapes its data values with |md.
 _TEXT = _environment(autoescape=False, keep_trailing_newline=True)
 _TEXT.filters.update(md=markdown.escape)
-_TEXT.globals.update(no_data=NO_DATA)
+_TEXT.globals.update(no_data=NO_DATA, not_applicable=NOT_APPLICABLE)
 
 
 def _context(report: MonthlyReport) -> dict[str, Any]:
