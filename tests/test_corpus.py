@@ -342,7 +342,11 @@ def test_padded_and_double_encoded_values_are_repaired(good: Pipeline) -> None:
         ("ZXG405 /9", "S_PRG_REF"),
     }
     cleaning = _metadata(raw, "faturamento_raw")["cleaning"]
-    assert cleaning == {"encoding_repaired": 1, "trimmed": 7, "product_spelling": 2}
+    assert {r.data["rule"]: r.data["values_changed"] for r in cleaning.records} == {
+        "encoding_repaired": 1,
+        "trimmed": 7,
+        "product_spelling": 2,
+    }
 
 
 INJECTION = {

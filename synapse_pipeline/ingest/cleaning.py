@@ -5,8 +5,9 @@ value once.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import dagster as dg
 import ftfy
 import pandas as pd
 
@@ -64,3 +65,20 @@ def _clean_column(values: pd.Series, rules: list[tuple[str, Rule]], counts: Coun
             counts[rule] += changed
         values = fixed
     return values.mask(values == "")
+
+
+def cleaning_table(counts: Mapping[str, int]) -> dg.TableMetadataValue:
+    """What cleaning changed, as the UI's table: each rule, what it does, and how many values it changed."""
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord({"rule": rule, "what": what, "values_changed": int(counts.get(rule, 0))})
+            for rule, what in CLEANING_RULES.items()
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("rule", "string"),
+                dg.TableColumn("what", "string"),
+                dg.TableColumn("values_changed", "int"),
+            ]
+        ),
+    )

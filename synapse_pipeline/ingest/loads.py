@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
+from synapse_pipeline.ingest.cleaning import cleaning_table
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.ingest.read_ahead import read_ahead
@@ -115,7 +116,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
             "dagster/row_count": total,
             "rows_loaded": written,
             "snapshots": dg.MetadataValue.json([str(d.date()) for d in estoque_raw.dates]),
-            "cleaning": dg.MetadataValue.json(dict(reader.report.cleaning)),
+            "cleaning": cleaning_table(reader.report.cleaning),
             "duplicate_lines": estoque_raw.duplicate_lines,
             "preview": preview,
             "warehouse": warehouse.display_url,
@@ -166,7 +167,7 @@ def faturamento(
         "months_in_run": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
         SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
         "load_method": BULK_METHOD if load.bulk else ROW_METHODS[dialect],
-        "cleaning": dg.MetadataValue.json(dict(report.cleaning)),
+        "cleaning": cleaning_table(report.cleaning),
         "negative_weights_in_file": report.negative_weights,
         "zero_weights_in_file": report.zero_weights,
         "stage_seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in report.stage_seconds.items()}),

@@ -3,7 +3,7 @@
 Their blocking schema check stops a bad file here; what passes is handed to the loads as a `ValidatedExport`.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 import dagster as dg
@@ -14,7 +14,7 @@ from synapse_pipeline.ingest.checks import (
     unreadable_result,
     warning_results,
 )
-from synapse_pipeline.ingest.cleaning import CLEANING_RULES
+from synapse_pipeline.ingest.cleaning import cleaning_table
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, months_of
 from synapse_pipeline.ingest.reader import ExportReader
@@ -47,13 +47,15 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
         "line_ending": profile.line_ending,
         "date_format": report.date_format,
         "decimal_separator": report.decimal,
-        "cleaning": dg.MetadataValue.json({rule: report.cleaning.get(rule, 0) for rule in CLEANING_RULES}),
-        "cleaning_rules": dg.MetadataValue.json(CLEANING_RULES),
+        "cleaning": cleaning_table(report.cleaning),
         "duplicate_lines": report.duplicate_lines,
         "clients": len(report.client_codes),
         "first_date": str(min(report.dates).date()),
         "last_date": str(max(report.dates).date()),
-        ROWS_PER_MONTH_KEY: dg.MetadataValue.json(dict(sorted(months.items()))),
+        ROWS_PER_MONTH_KEY: dg.MetadataValue.table(
+            records=[dg.TableRecord({"month": month, "lines": lines}) for month, lines in sorted(months.items())],
+            schema=dg.TableSchema(columns=[dg.TableColumn("month", "string"), dg.TableColumn("lines", "int")]),
+        ),
     }
 
 
@@ -107,4 +109,10 @@ def billed_months(instance: dg.DagsterInstance) -> list[str]:
     materialization = event.asset_materialization if event else None
     if materialization is None or ROWS_PER_MONTH_KEY not in materialization.metadata:
         return []
-    return months_of(materialization.metadata[ROWS_PER_MONTH_KEY].value)
+    return months_in(materialization.metadata)
+
+
+def months_in(metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
+    """The faturamento partitions of a validated billing file, from its materialization's rows_per_month table."""
+    table = metadata[ROWS_PER_MONTH_KEY]
+    return months_of(str(record.data["month"]) for record in table.records)  # type: ignore[attr-defined]

@@ -15,9 +15,8 @@ from synapse_pipeline.ingest.loads import SOURCE_SHA256_KEY
 from synapse_pipeline.ingest.partitions import (
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
-    months_of,
 )
-from synapse_pipeline.ingest.raw import RAW_ASSETS, ROWS_PER_MONTH_KEY, SHA256_KEY
+from synapse_pipeline.ingest.raw import RAW_ASSETS, SHA256_KEY, months_in
 from synapse_pipeline.ingest.resources import ExportFiles
 
 FATURAMENTO_KEY = dg.AssetKey("faturamento")
@@ -72,7 +71,7 @@ def faturamento_months_sensor(context: dg.SensorEvaluationContext) -> dg.SensorR
     requests = []
     for record in result.records:
         metadata = record.asset_materialization.metadata
-        months = months_of(metadata[ROWS_PER_MONTH_KEY].value)
+        months = months_in(metadata)
         sha256 = metadata[SHA256_KEY].value
         if months and not _loaded_from(context.instance, months, sha256):
             requests.append(
