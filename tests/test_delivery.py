@@ -206,3 +206,41 @@ def test_unwritable_outbox_is_a_clear_error_and_nothing_is_recorded(reported: Pi
     assert "still pending" in failure.description
     assert "not-a-directory" in str(failure.metadata["pending"].value)
     assert _delivered(reported) == []
+
+
+def test_a_user_added_after_twenty_reports_gets_the_latest_at_once_and_the_archive_on_request(
+    reported: Pipeline, inbox: tuple[Inbox, int]
+) -> None:
+    server, port = inbox
+    mailer = Mailer(host="127.0.0.1", port=port, starttls=False)
+    assert reported.materialize(["relatorio_mensal"], months=("2024-01-01", "2025-08-01")).success
+    assert len(reported.rows("SELECT name FROM report")) == 20
+    caught_up = _delivery_tick(reported, None)  # the 20 reports go to the five users of the fixture
+    for request in caught_up.run_requests:
+        names = request.run_config["ops"]["deliver_reports"]["config"]["report_names"]
+        for name in names:
+            assert _deliver(reported, mailer, name).success
+    before = len(server.messages)
+    # The fixture's users joined when July was the latest report: July and August each, nothing older.
+    assert sorted({m["X-Synapse-Report"] for m in server.messages}) == [JULY, "relatorio-mensal-2025-08"]
+
+    engine = reported.engine()
+    with engine.begin() as conn:
+        add_user(conn, username="fabio", email="fabio@example.com", password=PASSWORD)
+    engine.dispose()
+    (joined,) = _delivery_tick(reported, caught_up.cursor).run_requests  # no new report: the new user asks
+    assert joined.run_config["ops"]["deliver_reports"]["config"]["report_names"] == ["relatorio-mensal-2025-08"]
+    assert _deliver(reported, mailer, "relatorio-mensal-2025-08").success
+    new = server.messages[before:]
+    assert [(m["To"], m["X-Synapse-Report"]) for m in new] == [("fabio@example.com", "relatorio-mensal-2025-08")]
+    assert _delivery_tick(reported, caught_up.cursor).run_requests == []  # delivered: nothing more to ask
+
+    archive = deliver_reports_job.execute_in_process(
+        run_config=delivery_run_config([n for (n,) in reported.rows("SELECT name FROM report")], "fabio@example.com"),
+        resources={"warehouse": Warehouse(url=reported.warehouse_url), "mailer": mailer},
+        instance=reported.instance,
+    )
+    assert archive.success
+    fabio = [m["X-Synapse-Report"] for m in server.messages if m["To"] == "fabio@example.com"]
+    assert len(fabio) == 20 == len(set(fabio))  # the 19 older ones on request, August not twice
+    assert all(m["To"] == "fabio@example.com" for m in server.messages[before:])  # nobody else got the archive

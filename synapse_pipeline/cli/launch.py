@@ -78,13 +78,13 @@ class Launcher:
         self.instance = instance
         self.home = direct_home(home)
 
-    def run(self, job: str, *, tags: dict[str, str] | None = None, config: dict | None = None) -> dg.DagsterRun:
+    def run(self, job: str, *, tags: dict[str, str] | None = None, config: dg.RunConfig | None = None) -> dg.DagsterRun:
         """Launch one run of `job` and return it once it has ended (successfully or not)."""
         run_id = str(uuid.uuid4())
         command = [str(DAGSTER), "job", "launch", "-w", str(WORKSPACE), "-j", job, "--run-id", run_id]
         command += ["--tags", json.dumps({LAUNCHED_BY_TAG: "synapse", **(tags or {})})]
         if config:
-            command += ["--config-json", json.dumps(config)]
+            command += ["--config-json", json.dumps(config.to_config_dict())]
         env = {**os.environ, "DAGSTER_HOME": str(self.home)}
         launched = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
         run = self.instance.get_run_by_id(run_id)

@@ -72,11 +72,13 @@ def run() -> None:
 
 @click.command()
 @click.argument("names", nargs=-1)
-def deliver(names: tuple[str, ...]) -> None:
+@click.option("--archive", "archive_email", metavar="EMAIL", help="Send the reports to this user only, older ones too.")
+def deliver(names: tuple[str, ...], archive_email: str | None) -> None:
     """Email the reports to every recipient who has not had them.
 
     NAMES are report names (default: every stored report); each gets one run of deliver_reports_job, as the sensor
-    would request. Exits 1 when a recipient is still pending.
+    would request. A user receives the reports from the latest one stored when they were added; with --archive
+    EMAIL that user gets the older ones as well (each still once). Exits 1 when a recipient is still pending.
     """
     launcher = _launcher()
     if not names:
@@ -85,7 +87,7 @@ def deliver(names: tuple[str, ...]) -> None:
     pending = 0
     for name in names:
         try:
-            result = launcher.run("deliver_reports_job", config=delivery_run_config([name]))
+            result = launcher.run("deliver_reports_job", config=delivery_run_config([name], archive_email or ""))
         except LaunchError as error:
             fail(str(error))
         delivered = result.status == dg.DagsterRunStatus.SUCCESS

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from synapse_pipeline.delivery import audit
 from synapse_pipeline.delivery.mailer import Mailer
-from synapse_pipeline.delivery.users import UserView, recipients
+from synapse_pipeline.delivery.users import UserView, find_user, recipients
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
@@ -72,24 +72,37 @@ def delivered_user_ids(conn: Connection, report_id: int) -> set[int]:
     return set(conn.execute(select(DeliveredTo.user_id).where(DeliveredTo.report_id == report_id)).scalars())
 
 
-def has_pending_recipients(conn: Connection, name: str) -> bool:
-    """Whether some recipient has yet to receive the stored report `name`: a delivery run would have work."""
+def pending_user_ids(conn: Connection, name: str) -> list[int]:
+    """The recipients who have yet to receive the stored report `name`: a delivery run would have work."""
     report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar()
     if report_id is None:
-        return False
+        return []
     done = delivered_user_ids(conn, report_id)
-    return any(user.id not in done for user in recipients(conn))
+    return [user.id for user in recipients(conn, name) if user.id not in done]
 
 
-def deliver_report(engine: Engine, mailer: Mailer, name: str, actor: str) -> DeliveryOutcome:
-    """Send report `name` to every active user with `receive_email` who has not received it yet (audited)."""
+def _addressees(conn: Connection, name: str, archive_for: str | None) -> list[UserView]:
+    """The report's recipients, or the one active user who asked for the archive."""
+    if archive_for is None:
+        return recipients(conn, name)
+    user = find_user(conn, archive_for)
+    if not user.is_active:
+        raise DeliveryError(f"{user.email} is not active: no archive to send")
+    return [user]
+
+
+def deliver_report(
+    engine: Engine, mailer: Mailer, name: str, actor: str, archive_for: str | None = None
+) -> DeliveryOutcome:
+    """Send report `name` to every recipient who has not received it yet, or (`archive_for`) to that one user on
+    request, whenever they joined (audited)."""
     month = report_month(name)
     with engine.connect() as conn:
         report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar()
         if report_id is None:
             raise DeliveryError(f"no report named {name!r} in the warehouse")
         figures = monthly_report(conn, month)
-        users = recipients(conn)
+        users = _addressees(conn, name, archive_for)
         done = delivered_user_ids(conn, report_id)
     if figures is None:
         raise DeliveryError(f"the KPI tables hold no figures for {month:%Y-%m}; materialize them first")

@@ -11,9 +11,10 @@ from synapse_pipeline.warehouse.resource import Warehouse
 
 
 class DeliveryConfig(dg.Config):
-    """Which stored reports to deliver."""
+    """Which stored reports to deliver, and to whom: their recipients, or one user asking for the archive."""
 
     report_names: list[str]
+    archive_email: str = ""
 
 
 @dg.op(description="Email reports to every active recipient who has not received them; failures stay pending.")
@@ -22,7 +23,13 @@ def deliver_reports(
 ) -> None:
     pending = {}
     for name in config.report_names:
-        outcome = deliver_report(warehouse.engine, mailer, name, actor=f"dagster:run {context.run_id}")
+        outcome = deliver_report(
+            warehouse.engine,
+            mailer,
+            name,
+            actor=f"dagster:run {context.run_id}",
+            archive_for=config.archive_email or None,
+        )
         context.log.info(
             f"{outcome.report}: sent to {len(outcome.sent)}, already delivered to {len(outcome.already_delivered)}, "
             f"pending {len(outcome.failed)} ({'outbox' if mailer.uses_outbox else 'smtp'})"
@@ -47,6 +54,7 @@ def deliver_reports_job() -> None:
     deliver_reports()
 
 
-def delivery_run_config(report_names: Sequence[str]) -> dg.RunConfig:
+def delivery_run_config(report_names: Sequence[str], archive_email: str = "") -> dg.RunConfig:
     """The run config of `deliver_reports_job` for these reports: the sensor's, the CLI's and the tests'."""
-    return dg.RunConfig(ops={deliver_reports.name: DeliveryConfig(report_names=list(report_names))})
+    config = DeliveryConfig(report_names=list(report_names), archive_email=archive_email)
+    return dg.RunConfig(ops={deliver_reports.name: config})

@@ -3,10 +3,12 @@
 import hashlib
 
 import dagster as dg
+from sqlalchemy import func, select
 
-from synapse_pipeline.delivery.deliver import has_pending_recipients
+from synapse_pipeline.delivery.deliver import pending_user_ids
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
+from synapse_pipeline.warehouse.models import Report
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
@@ -21,7 +23,8 @@ DELIVERY_RETRIES = "3"
     description="Emails each new or updated report to every active user who wants email and has not had it.",
 )
 def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
-    """One delivery run for the new or updated reports since the last tick that someone has yet to receive.
+    """One delivery run for the new or updated reports since the last tick that someone has yet to receive, and for
+    the latest report when a user joined since it was stored.
 
     A cursor over every materialization, not `@asset_sensor`, which sees only the latest one: several reports
     materialized between two ticks all go out, in one run (the run key: their names and content sha256).
@@ -34,8 +37,14 @@ def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
         for record in result.records:
             metadata = record.asset_materialization.metadata
             name = metadata[REPORT_NAME_KEY].value
-            if has_pending_recipients(conn, name):
-                versions[name] = metadata[CONTENT_SHA256_KEY].value
+            pending = pending_user_ids(conn, name)
+            if pending:
+                versions[name] = f"{metadata[CONTENT_SHA256_KEY].value}:{pending}"
+        # A user added since the latest report was stored gets it now, not at the next report.
+        latest = conn.execute(select(func.max(Report.name))).scalar()
+        joined = pending_user_ids(conn, latest) if latest and latest not in versions else []
+        if joined:
+            versions[latest] = f"joined:{joined}"
     cursor = result.cursor if result.records else context.cursor
     if not versions:
         return dg.SensorResult(cursor=cursor)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from synapse_pipeline.delivery import audit
 from synapse_pipeline.delivery.passwords import UserError, check_password, hash_password
 from synapse_pipeline.warehouse.database import is_postgres
-from synapse_pipeline.warehouse.models import User
+from synapse_pipeline.warehouse.models import AuditLog, Report, User
 
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
 AUDITED_FIELDS = ("username", "email", "is_admin", "is_active", "receive_email")
@@ -40,6 +40,8 @@ class UserView:
     last_update: datetime
     last_access: datetime | None
 
+
+REPORTS_FROM = "reports_from"  # in a user's CREATE audit entry: the first report name they receive
 
 _VIEW_COLUMNS = (
     User.id,
@@ -139,8 +141,15 @@ def add_user(
             raise
         raise UserError(f"a user with email {address} already exists (id {existing.id})") from error
     user = _by_id(conn, user_id)
+    # A new user receives from the latest stored report on; older ones only on request (`synapse deliver --archive`).
+    first = conn.execute(select(func.max(Report.name))).scalar()
     audit.record(
-        conn, actor=actor or audit.cli_actor(), action=audit.CREATE, table="user", record_id=user.id, new=_audited(user)
+        conn,
+        actor=actor or audit.cli_actor(),
+        action=audit.CREATE,
+        table="user",
+        record_id=user.id,
+        new={**_audited(user), REPORTS_FROM: first},
     )
     return user
 
@@ -150,10 +159,25 @@ def list_users(conn: Connection) -> list[UserView]:
     return [_view(row) for row in conn.execute(select(*_VIEW_COLUMNS).order_by(User.id))]
 
 
-def recipients(conn: Connection) -> list[UserView]:
-    """Who gets the monthly report: active users who want email, in the order they were added."""
+def _reports_from(conn: Connection) -> dict[int, str]:
+    """The first report each user receives: the latest one stored when they were added (their CREATE entry)."""
+    entries = conn.execute(
+        select(AuditLog.record_id, AuditLog.new_values).where(
+            AuditLog.table_name == "user", AuditLog.action == audit.CREATE
+        )
+    )
+    return {int(user_id): values[REPORTS_FROM] for user_id, values in entries if values and values.get(REPORTS_FROM)}
+
+
+def recipients(conn: Connection, report_name: str | None = None) -> list[UserView]:
+    """Who gets the monthly report: active users who want email, in the order they were added; for `report_name`,
+    those who joined when it, or a report before it, was the latest (report names sort by month)."""
     query = select(*_VIEW_COLUMNS).where(User.is_active, User.receive_email).order_by(User.id)
-    return [_view(row) for row in conn.execute(query)]
+    users = [_view(row) for row in conn.execute(query)]
+    if report_name is None:
+        return users
+    first = _reports_from(conn)
+    return [user for user in users if first.get(user.id, "") <= report_name]
 
 
 def administrators(conn: Connection) -> list[UserView]:
