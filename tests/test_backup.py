@@ -20,7 +20,6 @@ from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.resources import ExportFiles
-from synapse_pipeline.kpis.catalog import KPI_TABLES
 from synapse_pipeline.maintenance.backup import (
     KEPT_KEY,
     KIND_KEY,
@@ -70,7 +69,7 @@ def _checksums(url: str) -> dict[str, tuple[int, str]]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return warehouse_checksums(conn, KPI_TABLES)
+            return warehouse_checksums(conn, DERIVED_TABLES)
     finally:
         engine.dispose()
 
@@ -125,7 +124,7 @@ def test_backup_restores_every_table_into_a_fresh_database(pipeline: Pipeline, f
     engine.dispose()
     source = _checksums(pipeline.warehouse_url)
     empty = {table for table, (rows, _) in source.items() if not rows}
-    assert set(KPI_TABLES) <= set(source) and empty == {"delivered_to"}, source
+    assert set(DERIVED_TABLES) <= set(source) and empty == {"delivered_to"}, source
 
     result = _materialize_backup(pipeline, tmp_path / "backups")
     assert result.success
@@ -152,7 +151,7 @@ def test_backup_restores_every_table_into_a_fresh_database(pipeline: Pipeline, f
     assert _checksums(fresh_url) == source
     restored = Pipeline(fresh_url, pipeline.data_dir, tmp_path / "storage-restored", pipeline.instance)
     assert restored.materialize(UNPARTITIONED).success
-    assert restored.materialize(KPI_TABLES).success
+    assert restored.materialize(list(DERIVED_TABLES)).success
     assert _checksums(fresh_url) == source
 
 
