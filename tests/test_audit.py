@@ -46,6 +46,7 @@ def test_user_changes_are_audited_without_secrets(warehouse_url: str) -> None:
         "is_admin": False,
         "is_active": True,
         "receive_email": True,
+        "reports_from": None,  # no report stored yet: she receives every report
     }
     assert (entries[1]["old_values"], entries[1]["new_values"]) == ({"receive_email": True}, {"receive_email": False})
     assert (entries[2]["old_values"], entries[2]["new_values"]) == ({}, {"password_changed": True})

@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from synapse_pipeline.definitions import defs
 from synapse_pipeline.delivery.users import add_user
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
 from synapse_pipeline.warehouse.database import create_schema, make_engine
@@ -309,26 +310,48 @@ def _answers(port: int) -> bool:
         return False
 
 
+def _dagster(autopilot: Autopilot, *args: str) -> subprocess.CompletedProcess[str]:
+    """Dagster's own CLI on the autopilot's instance and the project's workspace."""
+    return subprocess.run(
+        [BIN / "dagster", *args], cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True
+    )
+
+
 def test_a_run_past_its_max_runtime_is_ended_failed_and_reaches_the_admin(autopilot: Autopilot) -> None:
     """Run monitoring ends a run that overruns (as one whose worker died would), and the admin hears of it."""
-    generate(autopilot.data_dir, faturamento_rows=1_000_000)  # validating it takes well over the 5 s allowed
-    with daemon(autopilot):
-        launched = subprocess.run(
-            [BIN / "dagster", "job", "launch", "-w", "workspace.yaml", "-j", "ingest_job",
-             "--tags", json.dumps({"dagster/max_runtime": "5", "synapse/test": "overrun"})],
-            cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
+    generate(autopilot.data_dir, faturamento_rows=1_000_000)
+    for sensor in ("export_file_sensor", "faturamento_months_sensor"):  # the test loads the file itself
+        _dagster(autopilot, "sensor", "stop", sensor, "-w", "workspace.yaml")
+    with daemon(autopilot), dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
 
-            def overrun() -> dg.DagsterRun | None:
-                runs = instance.get_runs(filters=dg.RunsFilter(tags={"synapse/test": "overrun"}))
-                return runs[0] if runs and runs[0].is_finished else None
+        def tagged(value: str) -> dg.DagsterRun | None:
+            runs = instance.get_runs(filters=dg.RunsFilter(tags={"synapse/test": value}))
+            return runs[0] if runs and runs[0].is_finished else None
 
-            wait_until(lambda: overrun() is not None, 300, "the overrunning run ended by run monitoring")
-            run = overrun()
-            assert run is not None and run.status == dg.DagsterRunStatus.FAILURE, launched.stdout
-            wait_until(
-                lambda: any(run.run_id in name for name in autopilot.mail_to(autopilot.admin)),
-                120,
-                "the admin's alert for the overrunning run",
-            )
+        _dagster(autopilot, "job", "launch", "-w", "workspace.yaml", "-j", "ingest_job",
+                 "--tags", json.dumps({"synapse/test": "validate"}))  # fmt: skip
+        wait_until(lambda: tagged("validate") is not None, 300, "the 1M-line file validated")
+        # Loading a million lines takes far over the 5 s allowed, and over a 30 s poll of the monitoring daemon.
+        months = {PARTITION_RANGE_START_TAG: "2024-01-01", PARTITION_RANGE_END_TAG: "2025-08-01"}
+        overrun_tags = {"dagster/max_runtime": "5", "synapse/test": "overrun", **months}
+        launched = _dagster(
+            autopilot,
+            "job",
+            "launch",
+            "-w",
+            "workspace.yaml",
+            "-j",
+            "faturamento_job",
+            "--tags",
+            json.dumps(overrun_tags),
+        )
+        wait_until(lambda: tagged("overrun") is not None, 300, "the overrunning run ended by run monitoring")
+        run = tagged("overrun")
+        assert run is not None and run.status == dg.DagsterRunStatus.FAILURE, launched.stdout
+        failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert any("Exceeded maximum runtime of 5 seconds" in (e.message or "") for e in failures)
+        wait_until(
+            lambda: any(run.run_id in name for name in autopilot.mail_to(autopilot.admin)),
+            120,
+            "the admin's alert for the overrunning run",
+        )
