@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from synapse_pipeline.lib.markdown import PREVIEW_ROWS, escape, preview
+from synapse_pipeline.lib.markdown import PREVIEW_ROWS, escape, preview, table
 
 HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "'); DROP TABLE faturamento;--", "**bold** [x](y)"]
 
@@ -23,3 +23,18 @@ def test_preview_cells_are_escaped_and_the_table_keeps_its_shape() -> None:
 def test_preview_shows_a_few_rows_only() -> None:
     assert len(preview(pd.DataFrame({"x": range(100)})).value.splitlines()) == 2 + PREVIEW_ROWS
     assert preview(pd.DataFrame()).value == "(no rows)"
+
+
+def test_previews_round_floats_and_leave_missing_values_empty() -> None:
+    frame = pd.DataFrame({"t": [21.419999999999998, float("nan")], "tipo": [None, "Materia Prima"]})
+    text = preview(frame).value
+    assert "21\\.420" in text and "21.4199" not in text and "nan" not in text.lower()
+
+
+def test_small_mappings_read_as_tables() -> None:
+    assert table({"ruptura": 161, "ok": 22}, "acao", "SKUs").value.splitlines() == [
+        "| acao | SKUs |",
+        "|---|---:|",
+        "| ruptura | 161 |",
+        "| ok | 22 |",
+    ]

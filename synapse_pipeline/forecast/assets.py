@@ -175,10 +175,10 @@ def previsao_demanda(warehouse: Warehouse, forecast_settings: ForecastSettings) 
             "modelo": model,
             "mes_base": str(demand.mes_base) if demand.mes_base else "none (no complete month)",
             "skus": count // HORIZONS,
-            "toneladas_previstas_por_mes": dg.MetadataValue.json(_monthly_totals(rows)),
+            "toneladas_previstas_por_mes": markdown.table(_monthly_totals(rows), "mês", "t previstas"),
         }
         if model == NAME and demand.mes_base is not None:
-            figures["escolha_por_classe"] = dg.MetadataValue.json(choices(demand.complete()))
+            figures["escolha_por_classe"] = markdown.table(choices(demand.complete()), "classe", "modelo escolhido")
         return _result(conn, PREVISAO_DEMANDA, count, **figures)
 
 
@@ -200,7 +200,7 @@ def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettin
             conn,
             RECOMENDACAO_ESTOQUE,
             count,
-            acoes=dg.MetadataValue.json(dict(sorted(actions.items()))),
+            acoes=markdown.table(dict(sorted(actions.items())), "acao", "SKUs"),
             compra_sugerida_total_t=round(purchase, 1),
-            politica=dg.MetadataValue.json(vars(policy)),
+            politica=markdown.table(vars(policy), "parâmetro", "valor"),
         )

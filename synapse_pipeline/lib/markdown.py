@@ -15,10 +15,24 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
 
 
+def _cell(value: object) -> str:
+    """A value as shown: empty for a missing one, floats to three decimals (sums of decimals print 21.419999...)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return escape(f"{value:.3f}" if isinstance(value, float) else str(value))
+
+
+def table(rows: dict[str, object], key: str, value: str) -> dg.MetadataValue:
+    """A two-column markdown table of a small mapping (a count per action, a setting per name), escaped."""
+    lines = [f"| {escape(key)} | {escape(value)} |", "|---|---:|"]
+    lines += [f"| {escape(str(k))} | {escape(str(v))} |" for k, v in rows.items()]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
 def preview(frame: pd.DataFrame) -> dg.MetadataValue:
     """A small markdown table of the first rows, every cell escaped."""
     if frame.empty:
         return dg.MetadataValue.md("(no rows)")
-    shown = frame.head(PREVIEW_ROWS).map(lambda v: "" if v is None or v is pd.NA else escape(str(v)))
+    shown = frame.head(PREVIEW_ROWS).map(_cell)
     shown.columns = [escape(str(c)) for c in shown.columns]
     return dg.MetadataValue.md(shown.to_markdown(index=False, disable_numparse=True))
