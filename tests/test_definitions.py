@@ -114,3 +114,17 @@ def test_loaded_tables_show_the_warehouse_types() -> None:
     assert types["cod_cliente"] == "integer" and types["SKU"] == "varchar(50)"
     stock = {c.name: c.type for c in specs["estoque"].metadata["dagster/column_schema"].columns}
     assert stock["es_totalestoque"] == "numeric" and stock["dias_em_estoque"] == "integer"
+
+
+def test_kpi_columns_show_their_warehouse_types() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    for kpi in KPIS:
+        types = {c.name: c.type for c in specs[kpi.name].metadata["dagster/column_schema"].columns}
+        assert set(types.values()) <= {"date", "integer", "numeric", "text"}, (kpi.name, types)
+    giro = {c.name: c.type for c in specs["giro_sku"].metadata["dagster/column_schema"].columns}
+    assert (giro["mes"], giro["linhas"], giro["toneladas_liquidas"], giro["sku"]) == (
+        "date",
+        "integer",
+        "numeric",
+        "text",
+    )

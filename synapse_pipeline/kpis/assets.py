@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Connection, select, text
 
 from synapse_pipeline.kpis.automation import KPI_AUTOMATION
-from synapse_pipeline.kpis.catalog import KPIS, Kpi
+from synapse_pipeline.kpis.catalog import COLUMN_TYPES, KPIS, Kpi
 from synapse_pipeline.kpis.groups import GRUPO_PRODUTO, group_names
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.dialect import Dialect
@@ -68,7 +68,9 @@ def sql_version(kpi: Kpi) -> str:
 
 def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
     """A Dagster asset that rebuilds one KPI table."""
-    schema = dg.TableSchema(columns=[dg.TableColumn(name, description=text) for name, text in kpi.columns.items()])
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, COLUMN_TYPES[name], description=text) for name, text in kpi.columns.items()]
+    )
 
     @dg.asset(
         name=kpi.name,

@@ -151,5 +151,52 @@ KPIS: tuple[Kpi, ...] = (
     ),
 )
 
+# The warehouse type of every KPI column (the tables are built by CREATE TABLE AS: the UI shows these).
+COLUMN_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        ("data_estoque", "mes", "periodo_desde", "periodo_ate", "primeira_compra", "ultima_compra"), "date"
+    ),
+    **dict.fromkeys(
+        (
+            "cod_cliente",
+            "ordem_faixa",
+            "lotes",
+            "linhas",
+            "clientes_ativos",
+            "posicao",
+            "dias_compra",
+            "repor",
+            "excesso",
+            "sem_demanda",
+            "ruptura",
+        ),
+        "integer",
+    ),
+    **dict.fromkeys(
+        (
+            "toneladas",
+            "toneladas_liquidas",
+            "toneladas_expedidas",
+            "toneladas_devolvidas",
+            "toneladas_obsoletas",
+            "toneladas_total",
+            "idade_media_semanas",
+            "idade_media_semanas_ponderada",
+            "participacao",
+            "participacao_acumulada",
+            "giro_sku_cliente",
+            "estoque_toneladas",
+            "media_semanal_liquida",
+            "cobertura_semanas",
+            "intervalo_medio_dias",
+        ),
+        "numeric",
+    ),
+    **dict.fromkeys(
+        ("es_centro", "grupo", "faixa_dias", "sku", "uf", "cidade", "produto", "cod_produto", "nome", "classe_abc"),
+        "text",
+    ),
+}
+
 # Every table the KPI stage rebuilds, `grupo_produto` first (the others join it).
 KPI_TABLES: tuple[str, ...] = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))
