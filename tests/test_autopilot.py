@@ -221,13 +221,30 @@ def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sam
         conn.execute(text('DELETE FROM "user"'))  # with no recipient there is no delivery to make
     engine.dispose()
     synapse = [sys.executable, "-m", "synapse_pipeline.cli.main", "run"]  # `synapse run`, from this checkout
-    subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True)
+    done = subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True)
+    # One line per run, then the warehouse and one line per table: short enough to read (was ~500 lines of DEBUG).
+    lines = done.stdout.splitlines()
+    assert [line.split()[-3] for line in lines[:6]] == [*(["success"] * 6)], done.stdout
+    assert len(lines) <= 30 and "DEBUG" not in done.stdout + done.stderr, done.stdout
     with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
         runs = len(instance.get_runs())
         first = _sensor_ticks(instance)
         with daemon(autopilot):
             wait_until(lambda: _ticked_twice_since(instance, first, SENSORS), 240, "two ticks of every sensor")
         assert len(instance.get_runs()) == runs
+
+
+def test_synapse_run_names_a_bad_value_by_file_line_and_column(autopilot: Autopilot, sample_dir: Path) -> None:
+    for export in sample_dir.iterdir():
+        shutil.copy(export, autopilot.data_dir / export.name)
+    bad = autopilot.data_dir / "faturamento 1.csv"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("|SP|", "|XX|", 1), encoding="utf-8")
+    synapse = [sys.executable, "-m", "synapse_pipeline.cli.main", "run"]
+    failed = subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "failure" in failed.stdout.splitlines()[0]  # the first run, and nothing after it
+    assert "faturamento 1.csv, line " in failed.stderr and "column zs_uf" in failed.stderr, failed.stderr
+    assert "'XX'" in failed.stderr
 
 
 def _graphql(port: int, query: str, **variables: object) -> dict:

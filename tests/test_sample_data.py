@@ -274,3 +274,9 @@ def test_demand_over_time_is_shaped_like_the_real_file(estoque: Export, faturame
             raw_skus.add(row["SKU"])
     assert 0.5 <= stock["Materia Prima"] / sum(stock.values()) <= 0.7
     assert len(raw_skus & set(tonnes)) <= 3 < len(raw_skus)  # raw material is almost never billed
+
+
+def test_progress_counts_every_line_written(tmp_path: Path) -> None:
+    written: list[int] = []
+    files = generate(tmp_path, faturamento_rows=5_000, estoque_rows=700, progress=written.append)
+    assert sum(written) == files.estoque_lines + files.faturamento_lines == 5_700

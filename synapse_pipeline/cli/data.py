@@ -1,10 +1,11 @@
 """`synapse generate-data`: sample exports shaped like the real ones, of any size, for demos, tests and benchmarks."""
 
+import sys
 from pathlib import Path
 
 import click
 
-from synapse_pipeline.sample_data.generator import generate
+from synapse_pipeline.sample_data.generator import ESTOQUE_ROWS, generate
 from synapse_pipeline.settings import PROJECT_ROOT
 
 
@@ -15,6 +16,7 @@ from synapse_pipeline.settings import PROJECT_ROOT
 @click.option("--seed", type=int, default=7, show_default=True)
 def generate_data(out: Path, clients: int, faturamento_rows: int, seed: int) -> None:
     """Write sample exports shaped like the real ones."""
-    files = generate(out, clients=clients, faturamento_rows=faturamento_rows, seed=seed)
+    with click.progressbar(length=ESTOQUE_ROWS + faturamento_rows, label="generating", file=sys.stderr) as bar:
+        files = generate(out, clients=clients, faturamento_rows=faturamento_rows, seed=seed, progress=bar.update)
     click.echo(f"{files.estoque}: {files.estoque_lines:,} data lines")
     click.echo(f"{files.faturamento}: {files.faturamento_lines:,} data lines")

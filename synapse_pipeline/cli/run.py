@@ -29,15 +29,24 @@ def _launcher() -> Launcher:
     return Launcher(dg.DagsterInstance.get(), Path(home))
 
 
-def _launch(launcher: Launcher, job: str, what: str, tags: dict[str, str] | None = None) -> dg.DagsterRun:
-    """One run of `job`, with a line saying what it did and how long it took; the command fails with the run."""
+def _launch(
+    launcher: Launcher, job: str, what: str, tags: dict[str, str] | None = None, *, verbose: bool = False
+) -> dg.DagsterRun:
+    """One run of `job` on one line: what it does (printed as it starts), then its status, seconds and run id;
+    with `verbose`, the run's Dagster event log after it. The command fails with the run."""
+    click.echo(f"{what:<44} ", nl=False)
     started = time.perf_counter()
     try:
         run = launcher.run(job, tags=tags)
     except LaunchError as error:
+        click.echo("")
         fail(str(error))
     seconds = time.perf_counter() - started
-    click.echo(f"{what:<44} {run.status.value.lower():>8} {seconds:6.1f} s  {job} {run.run_id[:8]}")
+    click.echo(f"{run.status.value.lower():>8} {seconds:6.1f} s  {job} {run.run_id[:8]}")
+    if verbose:
+        for entry in launcher.instance.all_logs(run.run_id):
+            kind = entry.dagster_event.event_type_value if entry.dagster_event else entry.level
+            click.echo(f"    {kind:<24} {entry.step_key or '':<22} {entry.message}")
     if run.status != dg.DagsterRunStatus.SUCCESS:
         fail(f"{job} did not succeed (run {run.run_id}):\n{failure_text(launcher.instance, run.run_id)}")
     return run
@@ -49,7 +58,8 @@ def _month_range(months: list[str]) -> dict[str, str]:
 
 
 @click.command()
-def run() -> None:
+@click.option("--verbose", is_flag=True, help="Also print each run's Dagster event log (always in the UI).")
+def run(verbose: bool) -> None:
     """Materialize everything: loads, KPIs, forecast, reports, a backup.
 
     Validates the exports and loads clientes and estoque, then every month of the billing file in one run, the KPI
@@ -57,16 +67,16 @@ def run() -> None:
     on its job's page and the timeline in the UI. Then every table's row count and checksum.
     """
     launcher = _launcher()
-    _launch(launcher, "ingest_job", "exports validated, clientes and estoque")
+    _launch(launcher, "ingest_job", "validate the exports, load clientes, estoque", verbose=verbose)
     months = billed_months(launcher.instance)
     span = f"{months[0][:7]}..{months[-1][:7]}" if months else ""
     if months:
-        _launch(launcher, "faturamento_job", f"faturamento {span} loaded", tags=_month_range(months))
-    _launch(launcher, "kpi_job", "KPI tables rebuilt")
-    _launch(launcher, "forecast_job", "demand, backtest, forecast, stock advice")
+        _launch(launcher, "faturamento_job", f"load faturamento {span}", tags=_month_range(months), verbose=verbose)
+    _launch(launcher, "kpi_job", "rebuild the KPI tables", verbose=verbose)
+    _launch(launcher, "forecast_job", "demand, backtest, forecast, stock advice", verbose=verbose)
     if months:
-        _launch(launcher, "relatorio_job", f"reports {span} rendered", tags=_month_range(months))
-    _launch(launcher, "backup_job", "warehouse backed up")
+        _launch(launcher, "relatorio_job", f"render the reports {span}", tags=_month_range(months), verbose=verbose)
+    _launch(launcher, "backup_job", "back the warehouse up", verbose=verbose)
     print_summary()
 
 

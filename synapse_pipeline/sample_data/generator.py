@@ -4,7 +4,7 @@ The real exports are not part of the project, yet the pipeline, its tests and it
 `generate` writes both deterministically and streams them in blocks, so ten million lines take little memory.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from synapse_pipeline.sample_data.lots import LOT_SPACE
 
 ESTOQUE_FILE = "estoque 1.csv"
 FATURAMENTO_FILE = "faturamento 1.csv"
+ESTOQUE_ROWS = 1_471  # the real snapshot's lines
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ def generate(
     *,
     clients: int = 11,
     faturamento_rows: int = 17_343,
-    estoque_rows: int = 1_471,
+    estoque_rows: int = ESTOQUE_ROWS,
     seed: int = 7,
+    progress: Callable[[int], None] | None = None,
 ) -> GeneratedFiles:
-    """Write `estoque 1.csv` and `faturamento 1.csv` into `out_dir`; same arguments, same bytes."""
+    """Write `estoque 1.csv` and `faturamento 1.csv` into `out_dir`; same arguments, same bytes.
+
+    `progress` is called with the number of lines of each block written (a progress bar's update).
+    """
     out_dir = Path(out_dir)
     if clients < 1:
         raise ValueError(f"clients must be at least 1, got {clients}")
@@ -56,19 +61,27 @@ def generate(
     estoque = out_dir / ESTOQUE_FILE
     faturamento = out_dir / FATURAMENTO_FILE
     _write_atomically(
-        estoque, ESTOQUE_COLUMNS, estoque_blocks(np.random.default_rng(estoque_seq), catalogue, estoque_rows)
+        estoque,
+        ESTOQUE_COLUMNS,
+        estoque_blocks(np.random.default_rng(estoque_seq), catalogue, estoque_rows),
+        progress,
     )
     _write_atomically(
         faturamento,
         FATURAMENTO_COLUMNS,
         faturamento_blocks(np.random.default_rng(faturamento_seq), catalogue, plan, faturamento_rows),
+        progress,
     )
     return GeneratedFiles(estoque, faturamento, estoque_rows, faturamento_rows)
 
 
-def _write_atomically(path: Path, columns: tuple[str, ...], blocks: Iterator[str]) -> None:
+def _write_atomically(
+    path: Path, columns: tuple[str, ...], blocks: Iterator[str], progress: Callable[[int], None] | None
+) -> None:
     """Write the header and the blocks to a temporary file beside `path`, then rename it to `path`."""
     with written_atomically(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as file:
         file.write("|".join(columns) + "\n")
         for block in blocks:
             file.write(block)
+            if progress is not None:
+                progress(block.count("\n"))
