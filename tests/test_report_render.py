@@ -220,17 +220,26 @@ def test_markdown_summary() -> None:
     assert "sem dados" in report_markdown(NO_HISTORY)
 
 
-@pytest.mark.parametrize("shift", [0, 2], ids=["first-five", "last-five"])
-def test_markdown_keeps_data_as_text(shift: int) -> None:
-    report = replace(FULL, top_clients=FULL.top_clients[shift:])
-    markdown = report_markdown(report)
+def test_markdown_keeps_data_as_text() -> None:
+    markdown = report_markdown(FULL)
     assert "<" not in markdown and ">" not in markdown  # no raw HTML: the data's brackets are entities
-    rows = [line for line in markdown.splitlines() if line.startswith("|")]
-    assert {len(_cells(row)) for row in rows} == {4}  # no `|` from the data splits a cell
-    names = [_cells(row)[1] for row in rows[9:]]  # after the headline table and the clients' header
-    assert [_unescape_markdown(name) for name in names] == [client.nome for client in report.top_clients[:5]]
+    tables = re.findall(r"((?:^\|.*\n)+)", markdown, flags=re.MULTILINE)
+    assert len(tables) >= 6  # headline, trend, clients, regions, mix, aging
+    for table in tables:  # no `|` from the data splits a cell
+        rows = table.splitlines()
+        assert {len(_cells(row)) for row in rows} == {len(_cells(rows[0]))}, table
+    clients = markdown.split("**Maiores clientes**")[1].split("**Regiões**")[0]
+    names = [_cells(row)[1] for row in clients.splitlines() if row.startswith("|")][2:]
+    assert [_unescape_markdown(name) for name in names] == [client.nome for client in FULL.top_clients]
     for name in names:  # every markdown-active character escaped
         assert not re.search(r"[*_`\[\]()|!#~-]", re.sub(r"\\.|&\w+;", "", name)), name
+
+
+def test_markdown_is_the_whole_report() -> None:
+    markdown = report_markdown(FULL)
+    for section in ("**Tendência", "**Maiores clientes**", "**Regiões**", "**Mix de produtos**", "**Estoque**"):
+        assert section in markdown, section
+    assert "Posição de 04/08/2025: 5.432,10 t" in markdown and "São José dos Pinhais" in markdown
 
 
 # Chromium, headless. Its stderr is mostly its own noise on a machine without a desktop (dbus, vaapi/GPU, sandbox,

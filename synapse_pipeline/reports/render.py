@@ -56,6 +56,7 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
         "previous_month": long_month(add_months(report.month, -1)),
         "year_before_month": long_month(add_months(report.month, -12)),
         "headline": headline_rows(report),
+        "regions": sorted(report.regions, key=lambda region: -region.net_tonnes),
     }
 
 
@@ -68,7 +69,6 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
     document = _HTML.get_template(HTML_TEMPLATE).render(
         _context(report),
         charts=placed,
-        regions=sorted(report.regions, key=lambda region: -region.net_tonnes),
         aging_tonnes=sum(bucket.tonnes for bucket in stock.aging) if stock else 0.0,
         flags=_FLAGS,
     )
@@ -76,7 +76,7 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
 
 
 def report_markdown(report: MonthlyReport) -> str:
-    """A short summary for Dagster's UI preview: the headline figures and the five largest clients."""
+    """The whole report in markdown for Dagster's UI: every section's figures, the charts' as tables."""
     return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report))
 
 
