@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
-from synapse_pipeline.ingest.loads import ROW_METHODS
+from synapse_pipeline.ingest.loads import PROGRESS_PREFIX, ROW_METHODS
 from tests.support import Pipeline
 
 ESTOQUE_LINES = 1_471
@@ -148,8 +148,13 @@ def test_each_month_shows_its_own_rows_and_the_table_its_total(pipeline: Pipelin
             for m in result.asset_materializations_for_node("faturamento")
         }
 
-    whole = recorded(pipeline.materialize(["faturamento"], months=("2024-01-01", "2025-08-01")))
+    loaded = pipeline.materialize(["faturamento"], months=("2024-01-01", "2025-08-01"))
+    whole = recorded(loaded)
     assert whole == {month: (count, FATURAMENTO_LINES) for month, count in lines.items()}
+    progress = [
+        e.user_message for e in pipeline.instance.all_logs(loaded.run_id) if e.user_message.startswith(PROGRESS_PREFIX)
+    ]
+    assert progress and progress[-1] == f"{PROGRESS_PREFIX}{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
     one = recorded(pipeline.materialize(["faturamento"], partition="2024-03-01"))
     assert one == {"2024-03": (lines["2024-03"], FATURAMENTO_LINES)}
     assert len(set(lines.values())) > 1  # the months differ: a shared figure would not pass

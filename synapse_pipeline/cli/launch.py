@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -78,8 +79,16 @@ class Launcher:
         self.instance = instance
         self.home = direct_home(home)
 
-    def run(self, job: str, *, tags: dict[str, str] | None = None, config: dg.RunConfig | None = None) -> dg.DagsterRun:
-        """Launch one run of `job` and return it once it has ended (successfully or not)."""
+    def run(
+        self,
+        job: str,
+        *,
+        tags: dict[str, str] | None = None,
+        config: dg.RunConfig | None = None,
+        waiting: Callable[[dg.DagsterRun], None] | None = None,
+    ) -> dg.DagsterRun:
+        """Launch one run of `job` and return it once it has ended (successfully or not); `waiting` is called with
+        the run at each poll meanwhile."""
         run_id = str(uuid.uuid4())
         command = [str(DAGSTER), "job", "launch", "-w", str(WORKSPACE), "-j", job, "--run-id", run_id]
         command += ["--tags", json.dumps({LAUNCHED_BY_TAG: "synapse", **(tags or {})})]
@@ -91,6 +100,16 @@ class Launcher:
         if run is None:
             raise LaunchError(f"{job} could not be launched:\n{launched.stderr.strip()[-3000:]}")
         while not run.is_finished:
+            if waiting is not None:
+                waiting(run)
             time.sleep(POLL_SECONDS)
             run = self.instance.get_run_by_id(run_id) or run
         return run
+
+
+def latest_progress(instance: dg.DagsterInstance, run_id: str, prefix: str) -> str:
+    """The run's latest log message that starts with `prefix` (an asset's progress), without it; empty if none."""
+    for entry in reversed(instance.all_logs(run_id)):
+        if entry.dagster_event is None and entry.user_message.startswith(prefix):
+            return entry.user_message.removeprefix(prefix)
+    return ""

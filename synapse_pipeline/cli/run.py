@@ -5,6 +5,7 @@ terminal shows one line per run, and Dagster's event log of each is in the UI.
 """
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -13,9 +14,10 @@ import dagster as dg
 from sqlalchemy import select
 
 from synapse_pipeline.cli.errors import fail
-from synapse_pipeline.cli.launch import Launcher, LaunchError, failure_text
+from synapse_pipeline.cli.launch import Launcher, LaunchError, failure_text, latest_progress
 from synapse_pipeline.cli.warehouse import connection, print_summary
 from synapse_pipeline.delivery.jobs import delivery_run_config
+from synapse_pipeline.ingest.loads import PROGRESS_PREFIX
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.raw import billed_months
 from synapse_pipeline.settings import embedded_dagster_home
@@ -34,14 +36,23 @@ def _launch(
 ) -> dg.DagsterRun:
     """One run of `job` on one line: what it does (printed as it starts), then its status, seconds and run id;
     with `verbose`, the run's Dagster event log after it. The command fails with the run."""
-    click.echo(f"{what:<44} ", nl=False)
     started = time.perf_counter()
+    terminal = sys.stdout.isatty()
+
+    def waiting(run: dg.DagsterRun) -> None:
+        """On a terminal, the seconds so far and how far a load has got, rewritten in place."""
+        progress = latest_progress(launcher.instance, run.run_id, PROGRESS_PREFIX)
+        click.echo(f"\r{what:<44} {time.perf_counter() - started:6.0f} s  {progress}\x1b[K", nl=False)
+
+    click.echo(f"{what:<44} ", nl=False)
     try:
-        run = launcher.run(job, tags=tags)
+        run = launcher.run(job, tags=tags, waiting=waiting if terminal else None)
     except LaunchError as error:
         click.echo("")
         fail(str(error))
     seconds = time.perf_counter() - started
+    if terminal:
+        click.echo(f"\r{what:<44} \x1b[K", nl=False)
     click.echo(f"{run.status.value.lower():>8} {seconds:6.1f} s  {job} {run.run_id[:8]}")
     if verbose:
         for entry in launcher.instance.all_logs(run.run_id):

@@ -153,6 +153,7 @@ def forecast_rows(demand: MonthlyDemand, model: str) -> list[dict[str, object]]:
 
 
 def _monthly_totals(rows: list[dict[str, object]]) -> dict[str, float]:
+    """The forecast's tonnes per month forecast, over every SKU: what the report's totals show."""
     totals: dict[str, float] = {}
     for row in rows:
         key = str(row["mes_previsto"])[:7]

@@ -21,11 +21,12 @@ from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
-from synapse_pipeline.warehouse.copy import batches
+from synapse_pipeline.warehouse.copy import Batch, batches
 from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 
+PROGRESS_PREFIX = "progress: "  # the log lines `synapse run` shows while a load runs
 SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its sensor loads no file twice
 
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
@@ -45,6 +46,16 @@ def _retry_lost_connections() -> Iterator[None]:
         if error.connection_invalidated:
             raise
         raise dg.Failure(description=f"load rolled back: {error.orig}", allow_retries=False) from error
+
+
+def _logging_progress(batches: Iterator[Batch], total: int, log: dg.DagsterLogManager) -> Iterator[Batch]:
+    """The batches, logging each tenth of the lines written: the UI's event log and `synapse run` show how far."""
+    done, step = 0, max(1, total // 10)
+    for batch in batches:
+        yield batch
+        before, done = done, done + len(batch.frame)
+        if done // step > before // step:
+            log.info(f"{PROGRESS_PREFIX}{done:,} of {total:,} lines written")
 
 
 def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue:
@@ -152,7 +163,8 @@ def faturamento(
     incoming = faturamento_raw.rows_between(pd.Timestamp(start), pd.Timestamp(end))
     with _retry_lost_connections(), warehouse.engine.begin() as conn:
         chunks = batches(reader.chunks(), conn.dialect.name, report.stage_seconds, keep=in_window(start, end))
-        load = replace_faturamento(conn, start, end, read_ahead(chunks, report.stage_seconds), incoming)
+        counted = _logging_progress(read_ahead(chunks, report.stage_seconds), incoming, context.log)
+        load = replace_faturamento(conn, start, end, counted, incoming)
         if not report.valid:
             raise _load_failed(reader)
         preview = _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
