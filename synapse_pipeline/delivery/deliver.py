@@ -20,7 +20,7 @@ from synapse_pipeline.delivery.users import UserView, find_user, recipients
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
-from synapse_pipeline.warehouse.models import DeliveredTo, Report
+from synapse_pipeline.warehouse.models import AuditLog, DeliveredTo, Report
 
 REPORT_NAME = re.compile(r"^relatorio-mensal-(\d{4})-(\d{2})$")
 
@@ -79,6 +79,20 @@ def pending_user_ids(conn: Connection, name: str) -> list[int]:
         return []
     done = delivered_user_ids(conn, report_id)
     return [user.id for user in recipients(conn, name) if user.id not in done]
+
+
+def joined_since(conn: Connection, name: str) -> list[int]:
+    """The pending recipients of report `name` who were added after it was last stored: users who joined since."""
+    stored = conn.execute(select(Report.created_at).where(Report.name == name)).scalar()
+    if stored is None:
+        return []
+    pending = set(pending_user_ids(conn, name))
+    added_after = conn.execute(
+        select(AuditLog.record_id).where(
+            AuditLog.table_name == "user", AuditLog.action == audit.CREATE, AuditLog.timestamp > stored
+        )
+    ).scalars()
+    return sorted(pending & {int(user_id) for user_id in added_after})
 
 
 def _addressees(conn: Connection, name: str, archive_for: str | None) -> list[UserView]:

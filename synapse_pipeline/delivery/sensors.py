@@ -5,7 +5,7 @@ import hashlib
 import dagster as dg
 from sqlalchemy import func, select
 
-from synapse_pipeline.delivery.deliver import pending_user_ids
+from synapse_pipeline.delivery.deliver import joined_since, pending_user_ids
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
 from synapse_pipeline.warehouse.models import Report
@@ -42,7 +42,7 @@ def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
                 versions[name] = f"{metadata[CONTENT_SHA256_KEY].value}:{pending}"
         # A user added since the latest report was stored gets it now, not at the next report.
         latest = conn.execute(select(func.max(Report.name))).scalar()
-        joined = pending_user_ids(conn, latest) if latest and latest not in versions else []
+        joined = joined_since(conn, latest) if latest and latest not in versions else []
         if joined:
             versions[latest] = f"joined:{joined}"
     cursor = result.cursor if result.records else context.cursor
