@@ -224,7 +224,7 @@ def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sam
     done = subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True)
     # One line per run, then the warehouse and one line per table: short enough to read (was ~500 lines of DEBUG).
     lines = done.stdout.splitlines()
-    assert [line.split()[-3] for line in lines[:6]] == [*(["success"] * 6)], done.stdout
+    assert [line.split()[-5] for line in lines[:6]] == ["success"] * 6, done.stdout
     assert len(lines) <= 30 and "DEBUG" not in done.stdout + done.stderr, done.stdout
     with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
         runs = len(instance.get_runs())
