@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -95,15 +96,23 @@ class Launcher:
         if config:
             command += ["--config-json", json.dumps(config.to_config_dict())]
         env = {**os.environ, "DAGSTER_HOME": str(self.home)}
-        launched = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
-        run = self.instance.get_run_by_id(run_id)
-        if run is None:
-            raise LaunchError(f"{job} could not be launched:\n{launched.stderr.strip()[-3000:]}")
-        while not run.is_finished:
-            if waiting is not None:
-                waiting(run)
-            time.sleep(POLL_SECONDS)
-            run = self.instance.get_run_by_id(run_id) or run
+        # The CLI returns only once its code server has seen the run end: watch the run meanwhile. Its output
+        # (the run's own event log) is not shown; its errors are kept for a launch that fails.
+        with tempfile.TemporaryFile("w+") as errors:
+            launching = subprocess.Popen(
+                command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=errors, text=True
+            )
+            while True:
+                run = self.instance.get_run_by_id(run_id)
+                if run is not None and run.is_finished:
+                    break
+                if run is None and launching.poll() is not None:
+                    errors.seek(0)
+                    raise LaunchError(f"{job} could not be launched:\n{errors.read().strip()[-3000:]}")
+                if run is not None and waiting is not None:
+                    waiting(run)
+                time.sleep(POLL_SECONDS)
+            launching.wait()
         return run
 
 
