@@ -1,6 +1,7 @@
 """The monthly report as HTML and markdown: pt-BR figures, every data value escaped, both chart flavours, and the SVG
 flavour opened in a real headless Chromium."""
 
+import base64
 import html
 import json
 import re
@@ -240,6 +241,17 @@ def test_markdown_is_the_whole_report() -> None:
     for section in ("**Tendência", "**Maiores clientes**", "**Regiões**", "**Mix de produtos**", "**Estoque**"):
         assert section in markdown, section
     assert "Posição de 04/08/2025: 5.432,10 t" in markdown and "São José dos Pinhais" in markdown
+    images = re.findall(r"!\[([^\]]+)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", markdown)
+    assert [alt for alt, _ in images] == [
+        "Gráfico da tendência",
+        "Gráfico dos maiores clientes",
+        "Gráfico do mix por grupo",
+        "Gráfico do envelhecimento do estoque",
+    ]
+    for _, data in images:  # each a real PNG the UI can show, above the table of its figures
+        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    no_clients = report_markdown(replace(FULL, top_clients=[]))
+    assert "Sem faturamento no mês." in no_clients and "Gráfico dos maiores clientes" not in no_clients
 
 
 # Chromium, headless. Its stderr is mostly its own noise on a machine without a desktop (dbus, vaapi/GPU, sandbox,

@@ -29,7 +29,17 @@ def test_one_report_row_per_month_updated_in_place(reported: Pipeline) -> None:
     metadata = result.asset_materializations_for_node("relatorio_mensal")[0].metadata
     assert metadata[REPORT_NAME_KEY].value == "relatorio-mensal-2025-07"
     assert len(metadata[CONTENT_SHA256_KEY].value) == 64
-    assert "Cliente" in metadata["preview"].value
+    assert "Cliente" in metadata["preview"].value and "![Gráfico da tendência](data:image/png;base64," in (
+        metadata["preview"].value
+    )
+    returned = reported.scalar(
+        "SELECT -sum(zs_peso_liquido) FROM faturamento WHERE data >= '2025-07-01' AND data < '2025-08-01' "
+        "AND zs_peso_liquido < 0"
+    )
+    net, gross = metadata["net_tonnes"].value, metadata["gross_tonnes"].value
+    assert float(returned) > 0
+    assert metadata["returned_tonnes"].value == pytest.approx(float(returned), abs=1e-3)  # as the report shows them
+    assert gross - metadata["returned_tonnes"].value == pytest.approx(net, abs=2e-3)
 
 
 def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline) -> None:

@@ -82,7 +82,7 @@ def relatorio_mensal(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
                 "size_bytes": len(html.encode()),
                 "net_tonnes": round(current.net_tonnes, 3),
                 "gross_tonnes": round(current.gross_tonnes, 3),
-                "returns_tonnes": round(current.returns_tonnes, 3),
+                "returned_tonnes": round(-current.returns_tonnes, 3),  # as the report shows them: positive
                 "lines": current.lines,
                 "active_clients": current.active_clients,
                 "stock_snapshot": str(report.stock.snapshot) if report.stock else "none",

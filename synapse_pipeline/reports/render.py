@@ -1,6 +1,7 @@
 """A `MonthlyReport` rendered from its Jinja templates: pt-BR HTML (inline SVG charts for the database, PNG `cid:`
 images for mail), the markdown preview shown in Dagster's UI, and the email's subject and plain text."""
 
+import base64
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,8 +77,11 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
 
 
 def report_markdown(report: MonthlyReport) -> str:
-    """The whole report in markdown for Dagster's UI: every section's figures, the charts' as tables."""
-    return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report))
+    """The whole report in markdown for Dagster's UI: every section's figures as tables, each chart above its table
+    as a palette PNG in a `data:` URI (the UI shows markdown images; it would not run the HTML's inline SVG)."""
+    _placed, images = draw_charts(report, "png")
+    charts = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in images.items()}
+    return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report), charts=charts)
 
 
 def report_subject(report: MonthlyReport) -> str:
