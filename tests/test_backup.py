@@ -20,6 +20,7 @@ from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.lib.markdown import escape
 from synapse_pipeline.maintenance.backup import (
     KEPT_KEY,
     KIND_KEY,
@@ -135,7 +136,7 @@ def test_backup_restores_every_table_into_a_fresh_database(pipeline: Pipeline, f
     assert metadata[KIND_KEY].value == ("pg_dump custom" if postgres else "sqlite")
     assert metadata[SIZE_KEY].value == path.stat().st_size > 0
     assert metadata[ROWS_KEY].value == sum(rows for rows, _ in source.values())
-    assert metadata[KEPT_KEY].value == [path.name]
+    assert metadata[KEPT_KEY].value == f"- {escape(path.name)}"
     assert metadata[WAREHOUSE_KEY].value == make_url(pipeline.warehouse_url).render_as_string(hide_password=True)
     assert list(path.parent.iterdir()) == [path], "no temporary file is left behind"
 

@@ -1,5 +1,6 @@
 """Loading the sample exports end to end through Dagster, on SQLite and on PostgreSQL."""
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -155,6 +156,9 @@ def test_each_month_shows_its_own_rows_and_the_table_its_total(pipeline: Pipelin
         e.user_message for e in pipeline.instance.all_logs(loaded.run_id) if e.user_message.startswith(PROGRESS_PREFIX)
     ]
     assert progress and progress[-1] == f"{PROGRESS_PREFIX}{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
+    for materialization in loaded.asset_materializations_for_node("faturamento"):  # each month's own first rows
+        shown = re.findall(r"(\d{4})\\-(\d{2})\\-\d{2}", materialization.metadata["preview"].value)
+        assert shown and {f"{y}-{m}" for y, m in shown} == {materialization.partition[:7]}
     one = recorded(pipeline.materialize(["faturamento"], partition="2024-03-01"))
     assert one == {"2024-03": (lines["2024-03"], FATURAMENTO_LINES)}
     assert len(set(lines.values())) > 1  # the months differ: a shared figure would not pass

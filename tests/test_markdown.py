@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from synapse_pipeline.lib.markdown import PREVIEW_ROWS, escape, preview, table
+from synapse_pipeline.lib.markdown import PREVIEW_ROWS, bullets, escape, preview, table
 
 HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "'); DROP TABLE faturamento;--", "**bold** [x](y)"]
 
@@ -38,3 +38,12 @@ def test_small_mappings_read_as_tables() -> None:
         "| ruptura | 161 |",
         "| ok | 22 |",
     ]
+
+
+def test_text_values_align_left_and_lists_read_as_bullets() -> None:
+    assert table({"Aço": "Aços planos"}, "grupo_original", "grupo").value.splitlines()[1] == "|---|---|"
+    assert bullets(["2025-08-04", HOSTILE[1]]).value.splitlines() == [
+        "- 2025\\-08\\-04",
+        "- &lt;script&gt;alert\\(1\\)&lt;/script&gt;",
+    ]
+    assert bullets([]).value == "(none)"

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -78,3 +79,24 @@ def test_cli_lists_and_exports_reports(reported: Pipeline, tmp_path: Path, monke
         "SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'"
     )
     assert synapse_reports("export", "relatorio-mensal-1999-01", str(target)).exit_code == 1
+
+
+def test_metadata_reads_as_tables_and_text_never_raw_json(reported: Pipeline) -> None:
+    """Every entry the whole chain records (loads, KPI, forecast, reports, backup, checks) is a number, text, a
+    path or a table: a newcomer in the UI never has to read a JSON blob."""
+    assert reported.materialize(["backup"]).success
+    recorded: dict[str, type] = {}
+    for run in reported.instance.get_run_records():
+        for entry in reported.instance.all_logs(run.dagster_run.run_id):
+            event = entry.dagster_event
+            if event is not None and event.event_type in (
+                dg.DagsterEventType.ASSET_MATERIALIZATION,
+                dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+            ):
+                data = event.event_specific_data  # a materialization's wrapper, or the check's evaluation
+                found = getattr(data, "materialization", data)
+                recorded |= {key: type(value) for key, value in found.metadata.items()}
+    assert {"stage_seconds", "first_duplicate_lines", "failures_per_rule", "groups", "backups_kept", "preview"} <= set(
+        recorded
+    )
+    assert [key for key, kind in recorded.items() if kind is dg.JsonMetadataValue] == []

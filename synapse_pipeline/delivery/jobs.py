@@ -6,6 +6,7 @@ import dagster as dg
 
 from synapse_pipeline.delivery.deliver import deliver_report
 from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.settings import MAX_RUNTIME_TAG
 from synapse_pipeline.warehouse.resource import Warehouse
 
@@ -15,6 +16,10 @@ class DeliveryConfig(dg.Config):
 
     report_names: list[str]
     archive_email: str = ""
+
+
+def _errors(pending: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {f"{report}: {email}": error for report, failed in pending.items() for email, error in failed.items()}
 
 
 @dg.op(description="Email reports to every active recipient who has not received them; failures stay pending.")
@@ -42,7 +47,7 @@ def deliver_reports(
                 f"{report}: {len(failed)} recipient(s) still pending" for report, failed in pending.items()
             )
             + "; a later run retries them",
-            metadata={"pending": dg.MetadataValue.json(pending)},
+            metadata={"pending": markdown.table(_errors(pending), "report: recipient", "error")},
         )
 
 

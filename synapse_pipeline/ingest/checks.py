@@ -8,6 +8,7 @@ import dagster as dg
 
 from synapse_pipeline.ingest.kinds import ExportError, ExportKind
 from synapse_pipeline.ingest.report import ExportReport
+from synapse_pipeline.lib import markdown
 
 SCHEMA_CHECK = "schema"
 DUPLICATE_LINES_CHECK = "duplicate_lines"
@@ -83,7 +84,7 @@ def schema_check_result(report: ExportReport) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             FAILURE_TOTAL_KEY: report.failure_total,
-            FAILURE_COUNTS_KEY: dg.MetadataValue.json(dict(report.failure_counts.most_common())),
+            FAILURE_COUNTS_KEY: markdown.table(dict(report.failure_counts.most_common()), "column: rule", "values"),
             FAILURES_KEY: _failure_table(report),
         },
     )
@@ -116,7 +117,7 @@ def warning_results(kind: ExportKind, report: ExportReport) -> list[dg.AssetChec
             metadata={
                 "duplicate_lines": report.duplicate_lines,
                 "share": round(duplicates, 5),
-                "first_duplicate_lines": dg.MetadataValue.json(report.duplicate_examples),
+                "first_duplicate_lines": ", ".join(map(str, report.duplicate_examples)) or "none",
             },
         )
     ]

@@ -21,6 +21,7 @@ from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
+from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.copy import Batch, batches
 from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
@@ -64,6 +65,13 @@ def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue
     return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
 
+def _month_preview(conn: Connection, partition_key: str) -> dg.MetadataValue:
+    """The first rows a load wrote into one month, for that month's partition."""
+    month = datetime.fromisoformat(partition_key)
+    following = datetime.combine(add_months(month.date(), 1), datetime.min.time())
+    return _preview(conn, Faturamento.__table__, Faturamento.data >= month, Faturamento.data < following)
+
+
 @dg.asset(
     metadata={"dagster/table_name": "clientes"}, backfill_policy=SINGLE_RUN, kinds={"sql"}, retry_policy=LOAD_RETRY
 )
@@ -81,7 +89,7 @@ def clientes(
             "dagster/row_count": total,
             "clients_in_exports": len(codes),
             "clients_added": len(added),
-            "added": dg.MetadataValue.json({str(code): name for code, name in added}),
+            "added": markdown.table(dict(added), "cod_cliente", "nome"),
             "preview": preview,
             "warehouse": warehouse.display_url,
         }
@@ -126,7 +134,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
         metadata={
             "dagster/row_count": total,
             "rows_loaded": written,
-            "snapshots": dg.MetadataValue.json([str(d.date()) for d in estoque_raw.dates]),
+            "snapshots": markdown.bullets(d.date() for d in estoque_raw.dates),
             "cleaning": cleaning_table(reader.report.cleaning),
             "duplicate_lines": estoque_raw.duplicate_lines,
             "preview": preview,
@@ -167,7 +175,7 @@ def faturamento(
         load = replace_faturamento(conn, start, end, counted, incoming)
         if not report.valid:
             raise _load_failed(reader)
-        preview = _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
+        previews = {key: _month_preview(conn, key) for key in context.partition_keys}
         total = row_count(conn, Faturamento.__table__)
         dialect = conn.dialect.name
     if load.bulk:
@@ -182,14 +190,13 @@ def faturamento(
         "cleaning": cleaning_table(report.cleaning),
         "negative_weights_in_file": report.negative_weights,
         "zero_weights_in_file": report.zero_weights,
-        "stage_seconds": dg.MetadataValue.json({k: round(v, 3) for k, v in report.stage_seconds.items()}),
+        "stage_seconds": markdown.table({k: round(v, 3) for k, v in report.stage_seconds.items()}, "stage", "seconds"),
         "load_seconds": round(time.perf_counter() - started, 3),
-        "preview": preview,
         "warehouse": warehouse.display_url,
     }
     for key in context.partition_keys:
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=key,
-            metadata={**run, "dagster/partition_row_count": per_month.get(key, 0)},
+            metadata={**run, "dagster/partition_row_count": per_month.get(key, 0), "preview": previews[key]},
         )

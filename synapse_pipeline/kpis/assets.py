@@ -55,7 +55,7 @@ def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(names),
-            "groups": dg.MetadataValue.json(dict(sorted(names.items()))),
+            "groups": markdown.table(dict(sorted(names.items())), "grupo_original", "grupo"),
         }
     )
 

@@ -6,6 +6,7 @@ Blocking: in a run, what reads a table that disagrees (the report) does not run;
 import dagster as dg
 
 from synapse_pipeline.kpis.reconcile import RECONCILIATIONS, Reconciliation, disagreements
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RECONCILES_CHECK = "bate_com_a_origem"  # "agrees with its source"
@@ -25,7 +26,7 @@ def reconciliation_check(reconciliation: Reconciliation) -> dg.AssetChecksDefini
         return dg.AssetCheckResult(
             passed=not found,
             description=reconciliation.rule if not found else f"{len(found)} disagreement(s): {found[0]}",
-            metadata={"disagreements": len(found), "first": dg.MetadataValue.json(found[:SHOWN])},
+            metadata={"disagreements": len(found), "first": markdown.bullets(found[:SHOWN])},
         )
 
     return _check

@@ -2,6 +2,7 @@
 
 import html
 import re
+from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
@@ -23,10 +24,18 @@ def _cell(value: object) -> str:
 
 
 def table(rows: dict[str, object], key: str, value: str) -> dg.MetadataValue:
-    """A two-column markdown table of a small mapping (a count per action, a setting per name), escaped."""
-    lines = [f"| {escape(key)} | {escape(value)} |", "|---|---:|"]
+    """A two-column markdown table of a small mapping (a count per action, a setting per name), escaped; the values
+    right-aligned when they are all numbers."""
+    numbers = all(isinstance(v, int | float) for v in rows.values())
+    lines = [f"| {escape(key)} | {escape(value)} |", "|---|---:|" if numbers else "|---|---|"]
     lines += [f"| {escape(str(k))} | {escape(str(v))} |" for k, v in rows.items()]
     return dg.MetadataValue.md("\n".join(lines))
+
+
+def bullets(items: Iterable[object]) -> dg.MetadataValue:
+    """A markdown list of a few values (dates, file names, disagreements), escaped; `(none)` when empty."""
+    lines = [f"- {escape(str(item))}" for item in items]
+    return dg.MetadataValue.md("\n".join(lines) or "(none)")
 
 
 def preview(frame: pd.DataFrame) -> dg.MetadataValue:

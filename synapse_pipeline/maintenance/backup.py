@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.backup import BackupError, backup_with_checksums, backups, kind_of
 from synapse_pipeline.warehouse.resource import Warehouse
 
@@ -51,7 +52,7 @@ def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.Material
             KIND_KEY: kind_of(path),
             TABLES_KEY: dg.MetadataValue.md(f"| table | rows | sha256 |\n|---|---:|---|\n{table}"),
             ROWS_KEY: sum(rows for rows, _ in checksums.values()),
-            KEPT_KEY: dg.MetadataValue.json(kept),
+            KEPT_KEY: markdown.bullets(kept),
             WAREHOUSE_KEY: warehouse.display_url,
             SECONDS_KEY: round(seconds, 3),
         }
