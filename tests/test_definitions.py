@@ -1,10 +1,14 @@
 """The code location loads as Dagster would load it, with everything a data engineer looks for in the UI."""
 
 import dataclasses
+import shutil
+from pathlib import Path
 
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.forecast import assets as forecast_assets
+from synapse_pipeline.forecast.assets import forecast_version
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
 from synapse_pipeline.kpis.assets import sql_version
@@ -105,6 +109,17 @@ def test_a_kpi_table_is_versioned_by_its_sql() -> None:
     assert all(versions.values()) and len(set(versions.values())) == len(KPIS)
     changed = dataclasses.replace(KPIS[0], select=lambda dialect: KPIS[0].select(dialect) + " ")
     assert sql_version(changed) != versions[KPIS[0].name] == sql_version(KPIS[0])
+
+
+def test_forecast_tables_are_versioned_by_their_code(tmp_path: Path) -> None:
+    """The four forecast tables carry a hash of the forecast stage's sources: a changed model marks them stale."""
+    graph = defs.resolve_asset_graph()
+    versions = {graph.get(dg.AssetKey(name)).code_version for name in FORECAST_TABLES}
+    assert versions == {forecast_version()} and len(forecast_version()) == 16
+    copy = shutil.copytree(Path(forecast_assets.__file__).parent, tmp_path / "forecast")
+    assert forecast_version(copy) == forecast_version()
+    (copy / "models.py").write_text((copy / "models.py").read_text().replace("alpha", "smoothing"))
+    assert forecast_version(copy) != forecast_version()
 
 
 def test_loaded_tables_show_the_warehouse_types() -> None:

@@ -3,7 +3,9 @@
 Eager like the KPI tables: once the daemon runs, a load brings them up to date by itself.
 """
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -25,6 +27,7 @@ from synapse_pipeline.forecast.tables import (
 from synapse_pipeline.kpis.automation import KPI_AUTOMATION
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
+from synapse_pipeline.warehouse.models import stored_type
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete months
@@ -33,8 +36,17 @@ RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete mon
 def _schema(table: Table) -> dg.TableSchema:
     """The table's columns with their warehouse types and descriptions, for the UI."""
     return dg.TableSchema(
-        columns=[dg.TableColumn(c.name, str(c.type).lower(), description=c.comment) for c in table.columns]
+        columns=[dg.TableColumn(c.name, stored_type(c), description=c.comment) for c in table.columns]
     )
+
+
+def forecast_version(sources: Path = Path(__file__).parent) -> str:
+    """A hash of the code that computes the forecast tables (this stage's modules): a changed model, rule or
+    policy marks all four stale in the UI, as a changed query does a KPI table."""
+    digest = hashlib.sha256()
+    for source in sorted(sources.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _table_metadata(table: Table) -> dict[str, object]:
@@ -58,6 +70,7 @@ def _forecast_asset(
         description=description,
         kinds={"python", "sql"},
         metadata=_table_metadata(table),
+        code_version=forecast_version(),
         automation_condition=KPI_AUTOMATION,
     )
 

@@ -12,7 +12,7 @@ from pandera.engines import pandas_engine
 from pandera.typing import Series
 from sqlalchemy import Table
 
-from synapse_pipeline.warehouse.models import Base, Estoque, Faturamento
+from synapse_pipeline.warehouse.models import Base, Estoque, Faturamento, stored_type
 
 UFS: tuple[str, ...] = (
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
@@ -116,7 +116,7 @@ def column_schema(model: type[pa.DataFrameModel], table: Table | None = None) ->
     columns = []
     for name, column in model.to_schema().columns.items():
         rules = [check.error or check.name for check in column.checks]
-        stored = str(table.c[name].type).lower() if table is not None else str(column.dtype)
+        stored = stored_type(table.c[name]) if table is not None else str(column.dtype)
         columns.append(
             dg.TableColumn(
                 name=name,

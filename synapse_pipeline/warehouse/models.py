@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +19,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def stored_type(column: Column) -> str:
+    """The column's type as the warehouse declares it (`numeric`, `integer`, `varchar(50)`, `date`), for the UI."""
+    return str(column.type).lower()
 
 
 class Base(DeclarativeBase):
