@@ -10,6 +10,7 @@ from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.definitions import defs
+from synapse_pipeline.delivery.alerts import step_failure_text
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
@@ -111,14 +112,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     """The description of the run's failed step as the UI shows it, else the chain of error messages."""
     for event in result.all_events:
         if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data and data.user_failure_data.description:
-                return data.user_failure_data.description
-            messages, error = [], data.error
-            while error is not None:
-                messages.append(error.message)
-                error = error.cause
-            return " <- ".join(messages)
+            return step_failure_text(event)
     raise AssertionError("the run did not fail")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
+from synapse_pipeline.delivery.alerts import step_failure_text
 from synapse_pipeline.settings import PROJECT_ROOT, state_dir
 
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
@@ -62,12 +63,8 @@ def failure_text(instance: dg.DagsterInstance, run_id: str) -> str:
     """The failed steps of a run and what each said, else the run's own failure message."""
     lines = []
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        event = record.dagster_event
-        if event is None:
-            continue
-        data = event.step_failure_data
-        said = data.user_failure_data.description if data.user_failure_data else None
-        lines.append(f"{event.step_key}: {said or (data.error.message if data.error else record.message)}")
+        if record.dagster_event is not None:
+            lines.append(f"{record.dagster_event.step_key}: {step_failure_text(record.dagster_event)}")
     if not lines:
         lines = [record.message for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)]
     return "\n".join(line.strip() for line in lines)

@@ -4,29 +4,18 @@ import json
 
 import dagster as dg
 
-from synapse_pipeline.delivery.alerts import first_lines, send_alert
+from synapse_pipeline.delivery.alerts import first_lines, send_alert, step_failure_text
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.settings import ui_url
 from synapse_pipeline.warehouse.resource import Warehouse
-
-
-def _error_chain(error: object) -> str:
-    """An error and the errors that caused it: Dagster wraps the one that says what went wrong."""
-    messages = []
-    while error is not None:
-        messages.append(str(getattr(error, "message", error)).strip())
-        error = getattr(error, "cause", None)
-    return "\ncaused by: ".join(messages)
 
 
 def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
     """The failed steps and the start of their errors (the run's own message when no step failed)."""
     steps, errors = [], []
     for event in context.get_step_failure_events():
-        data = event.step_failure_data
         steps.append(event.step_key or "?")
-        described = data.user_failure_data.description if data.user_failure_data else None
-        errors.append(f"{event.step_key}: {described or _error_chain(data.error) or event.message}")
+        errors.append(f"{event.step_key}: {step_failure_text(event)}")
     return ", ".join(steps) or "(no step: the run itself)", "\n\n".join(errors) or (context.failure_event.message or "")
 
 

@@ -6,12 +6,30 @@ Plain-text messages, one per admin, named so that the outbox shows what each one
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+import dagster as dg
 from sqlalchemy import Engine
 
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.delivery.users import administrators
 
 ERROR_LINES = 12  # of the error, in the message: enough to recognise it, the rest is in the UI
+
+
+def _error_chain(error: object) -> str:
+    """An error and the errors that caused it: Dagster wraps the one that says what went wrong."""
+    messages = []
+    while error is not None:
+        messages.append(str(getattr(error, "message", error)).strip())
+        error = getattr(error, "cause", None)
+    return "\ncaused by: ".join(messages)
+
+
+def step_failure_text(event: dg.DagsterEvent) -> str:
+    """What a failed step said: its own description (a `dg.Failure`), else its error and the errors that caused it.
+    The alert emails, `synapse run` and the tests all describe a failure with it."""
+    data = event.step_failure_data
+    described = data.user_failure_data.description if data.user_failure_data else None
+    return described or _error_chain(data.error) or event.message or ""
 
 
 def first_lines(text: str, lines: int = ERROR_LINES) -> str:

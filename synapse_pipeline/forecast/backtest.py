@@ -57,6 +57,13 @@ def wape(demand: np.ndarray, pairs: list[tuple[int, np.ndarray]]) -> float:
     return error / actual if actual > 0 else float("nan")
 
 
+def bias(demand: np.ndarray, pairs: list[tuple[int, np.ndarray]]) -> float:
+    """Forecast minus actual tonnes over the actual, of (target column, forecast) pairs; NaN when nothing was sold."""
+    actual = sum(float(demand[:, target].sum()) for target, _ in pairs)
+    over = sum(float((forecast - demand[:, target]).sum()) for target, forecast in pairs)
+    return over / actual if actual > 0 else float("nan")
+
+
 def score(name: str, demand: np.ndarray, forecaster: Forecaster) -> list[Score]:
     """The forecaster's Score at each horizon on `demand` (SKUs x complete months)."""
     forecasts = forecasts_by_origin(demand, forecaster, origins(demand.shape[1]))
@@ -68,7 +75,6 @@ def score(name: str, demand: np.ndarray, forecaster: Forecaster) -> list[Score]:
             continue
         actual = np.stack([demand[:, target] for target, _ in pairs], axis=1)
         predicted = np.stack([forecast for _, forecast in pairs], axis=1)
-        total = actual.sum()
         sku_tonnes = actual.sum(axis=1)
         scaled = np.abs(actual - predicted).mean(axis=1) / np.where(naive_scale > 0, naive_scale, np.nan)
         weighted = (sku_tonnes > 0) & (naive_scale > 0)  # a constant series has no naive error to scale by
@@ -81,7 +87,7 @@ def score(name: str, demand: np.ndarray, forecaster: Forecaster) -> list[Score]:
                 skus=len(demand),
                 wape=wape(demand, pairs),
                 mase=float((scaled[weighted] * sku_tonnes[weighted]).sum() / weight) if weight > 0 else float("nan"),
-                vies=float((predicted - actual).sum() / total) if total > 0 else float("nan"),
+                vies=bias(demand, pairs),
             )
         )
     return scores

@@ -9,7 +9,7 @@ BIAS_WEIGHT x |bias| there. Nothing after the origin enters a choice.
 
 import numpy as np
 
-from synapse_pipeline.forecast.backtest import forecasts_by_origin, origins, scored_pairs
+from synapse_pipeline.forecast.backtest import bias, forecasts_by_origin, origins, scored_pairs, wape
 from synapse_pipeline.forecast.classes import demand_classes
 from synapse_pipeline.forecast.models import (
     SIMPLE_MODELS,
@@ -39,12 +39,9 @@ CANDIDATES: dict[str, Forecaster] = {
 
 def _loss(history: np.ndarray, pairs: list[tuple[int, np.ndarray]], rows: np.ndarray) -> float:
     """WAPE + BIAS_WEIGHT x |bias| of the rows' forecasts; infinite when the rows sold nothing."""
-    actual = sum(float(history[rows, target].sum()) for target, _ in pairs)
-    if actual <= 0:
-        return float("inf")
-    error = sum(float(np.abs(history[rows, target] - forecast[rows]).sum()) for target, forecast in pairs)
-    bias = sum(float((forecast[rows] - history[rows, target]).sum()) for target, forecast in pairs)
-    return (error + BIAS_WEIGHT * abs(bias)) / actual
+    demand, theirs = history[rows], [(target, forecast[rows]) for target, forecast in pairs]
+    loss = wape(demand, theirs) + BIAS_WEIGHT * abs(bias(demand, theirs))
+    return loss if np.isfinite(loss) else float("inf")
 
 
 def choices(history: np.ndarray) -> dict[str, str]:
