@@ -1,9 +1,12 @@
 """Helpers shared by the tests: running the ingest assets the way Dagster does, and reading the results."""
 
 import os
+import pty
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from select import select as wait_for_output
 
 import dagster as dg
 from sqlalchemy import Engine, make_url, select, text
@@ -16,6 +19,7 @@ from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.maintenance.backup import BackupSettings
+from synapse_pipeline.settings import PROJECT_ROOT
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Base, User
@@ -114,6 +118,39 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
         if event.is_step_failure:
             return step_failure_text(event)
     raise AssertionError("the run did not fail")
+
+
+def at_terminal(argv: list[str], env: dict[str, str], answers: list[str], seconds: float) -> tuple[int, str]:
+    """Run `argv` from the project's root in a child whose controlling terminal is a pseudo-terminal, typing each
+    answer when a prompt (`: `) waits; its exit code and everything it wrote, as the terminal received it."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        try:
+            os.chdir(PROJECT_ROOT)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    output = b""
+    answered_at = 0  # length of the output when the last answer was typed
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if answers and len(output) > answered_at and output.endswith(b": "):
+                os.write(fd, answers.pop(0).encode() + b"\n")
+                answered_at = len(output)
+            ready, _, _ = wait_for_output([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:  # EIO: the child has exited
+                    break
+                if not chunk:
+                    break
+                output += chunk
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode()
 
 
 def kill_processes_mentioning(text: str) -> None:

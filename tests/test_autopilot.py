@@ -7,6 +7,7 @@ workspace, as `dagster dev` runs it; nothing is typed between the drop and the m
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,7 +31,7 @@ from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from tests.support import PASSWORD, kill_processes_mentioning
+from tests.support import PASSWORD, at_terminal, kill_processes_mentioning
 
 pytestmark = pytest.mark.slow  # a real dagster-daemon: out of the fast lane
 
@@ -221,11 +222,14 @@ def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sam
         conn.execute(text('DELETE FROM "user"'))  # with no recipient there is no delivery to make
     engine.dispose()
     synapse = [sys.executable, "-m", "synapse_pipeline.cli.main", "run"]  # `synapse run`, from this checkout
-    done = subprocess.run(synapse, cwd=PROJECT_ROOT, env=autopilot.env, check=True, capture_output=True, text=True)
-    # One line per run, then the warehouse and one line per table: short enough to read (was ~500 lines of DEBUG).
-    lines = done.stdout.splitlines()
-    assert [line.split()[-5] for line in lines[:6]] == ["success"] * 6, done.stdout
-    assert len(lines) <= 30 and "DEBUG" not in done.stdout + done.stderr, done.stdout
+    status, typed = at_terminal(synapse, autopilot.env, [], 600)  # as a person at a terminal sees it
+    assert status == 0, typed
+    # While a run goes, its line is rewritten in place with the seconds so far (each run takes a few).
+    assert re.search(r"\rrender the reports 2024-01\.\.2025-08 +\d+ s  \x1b\[K", typed), typed
+    # What stays on screen: one line per run, then the warehouse and one line per table (was ~500 lines of DEBUG).
+    lines = [re.sub(r".*\r|\x1b\[K", "", line) for line in typed.split("\r\n") if line]
+    assert [line.split()[-5] for line in lines[:6]] == ["success"] * 6, lines
+    assert len(lines) <= 30 and "DEBUG" not in typed, lines
     with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance:
         runs = len(instance.get_runs())
         first = _sensor_ticks(instance)

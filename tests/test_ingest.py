@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from synapse_pipeline.cli.launch import Progress
 from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX, ROW_METHODS
 from tests.support import Pipeline
@@ -156,6 +157,10 @@ def test_each_month_shows_its_own_rows_and_the_table_its_total(pipeline: Pipelin
         e.user_message for e in pipeline.instance.all_logs(loaded.run_id) if e.user_message.startswith(PROGRESS_PREFIX)
     ]
     assert progress and progress[-1] == f"{PROGRESS_PREFIX}{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
+    watched = Progress(pipeline.instance, PROGRESS_PREFIX)  # what `synapse run` shows on a terminal
+    assert watched(loaded.run_id) == f"{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
+    read_up_to = watched.cursor
+    assert watched(loaded.run_id) == progress[-1].removeprefix(PROGRESS_PREFIX) and watched.cursor == read_up_to
     for materialization in loaded.asset_materializations_for_node("faturamento"):  # each month's own first rows
         shown = re.findall(r"(\d{4})\\-(\d{2})\\-\d{2}", materialization.metadata["preview"].value)
         assert shown and {f"{y}-{m}" for y, m in shown} == {materialization.partition[:7]}

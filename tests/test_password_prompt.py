@@ -2,18 +2,15 @@
 pseudo-terminal, which must ask the password twice, without echoing it, and refuse two different answers."""
 
 import os
-import pty
-import select
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from synapse_pipeline.delivery.passwords import verify_password
-from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT
+from synapse_pipeline.settings import DATABASE_URL_ENV
 from synapse_pipeline.warehouse.database import make_engine
-from tests.support import PASSWORD, stored_hash
+from tests.support import PASSWORD, at_terminal, stored_hash
 
 SYNAPSE = Path(sys.executable).with_name("synapse")  # the console script installed beside this interpreter
 
@@ -21,36 +18,9 @@ pytestmark = pytest.mark.slow  # a real process at a terminal: out of the fast l
 
 
 def _at_terminal(url: str, argv: list[str], answers: list[str]) -> tuple[int, str]:
-    """Run `synapse` on the warehouse `url` in a child whose controlling terminal is a pseudo-terminal, answering
-    each prompt in turn."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child
-        try:
-            os.chdir(PROJECT_ROOT)
-            os.execve(SYNAPSE, [str(SYNAPSE), *argv], os.environ | {DATABASE_URL_ENV: url})
-        finally:
-            os._exit(127)
-    output = b""
-    answered_at = 0  # length of the output when the last answer was typed
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            if answers and len(output) > answered_at and output.endswith(b": "):
-                os.write(fd, answers.pop(0).encode() + b"\n")
-                answered_at = len(output)
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(fd, 1024)
-                except OSError:  # EIO: the child has exited
-                    break
-                if not chunk:
-                    break
-                output += chunk
-    finally:
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output.decode().replace("\r\n", "\n")
+    """`synapse` on the warehouse `url` at a pseudo-terminal, answering each prompt in turn."""
+    status, output = at_terminal([str(SYNAPSE), *argv], os.environ | {DATABASE_URL_ENV: url}, answers, 30)
+    return status, output.replace("\r\n", "\n")
 
 
 def test_cli_at_a_terminal_asks_the_password_twice(tmp_path: Path) -> None:

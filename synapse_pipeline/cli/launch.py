@@ -113,9 +113,22 @@ class Launcher:
         return run
 
 
-def latest_progress(instance: dg.DagsterInstance, run_id: str, prefix: str) -> str:
-    """The run's latest log message that starts with `prefix` (an asset's progress), without it; empty if none."""
-    for entry in reversed(instance.all_logs(run_id)):
-        if entry.dagster_event is None and entry.user_message.startswith(prefix):
-            return entry.user_message.removeprefix(prefix)
-    return ""
+class Progress:
+    """One run's latest log message that starts with `prefix` (an asset's progress), without it; empty if none.
+
+    Each call reads only the entries logged since the last one: a run's log grows while it is watched.
+    """
+
+    def __init__(self, instance: dg.DagsterInstance, prefix: str) -> None:
+        self.instance, self.prefix = instance, prefix
+        self.cursor: str | None = None
+        self.latest = ""
+
+    def __call__(self, run_id: str) -> str:
+        fetched = self.instance.get_records_for_run(run_id, cursor=self.cursor)
+        self.cursor = fetched.cursor
+        for record in fetched.records:
+            entry = record.event_log_entry
+            if entry.dagster_event is None and entry.user_message.startswith(self.prefix):
+                self.latest = entry.user_message.removeprefix(self.prefix)
+        return self.latest

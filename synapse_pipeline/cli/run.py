@@ -14,7 +14,7 @@ import dagster as dg
 from sqlalchemy import select
 
 from synapse_pipeline.cli.errors import fail
-from synapse_pipeline.cli.launch import Launcher, LaunchError, failure_text, latest_progress
+from synapse_pipeline.cli.launch import Launcher, LaunchError, Progress, failure_text
 from synapse_pipeline.cli.warehouse import connection, print_summary
 from synapse_pipeline.delivery.jobs import delivery_run_config
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX
@@ -38,11 +38,11 @@ def _launch(
     with `verbose`, the run's Dagster event log after it. The command fails with the run."""
     started = time.perf_counter()
     terminal = sys.stdout.isatty()
+    progress = Progress(launcher.instance, PROGRESS_PREFIX)
 
     def waiting(run: dg.DagsterRun) -> None:
         """On a terminal, the seconds so far and how far a load has got, rewritten in place."""
-        progress = latest_progress(launcher.instance, run.run_id, PROGRESS_PREFIX)
-        click.echo(f"\r{what:<44} {time.perf_counter() - started:6.0f} s  {progress}\x1b[K", nl=False)
+        click.echo(f"\r{what:<44} {time.perf_counter() - started:6.0f} s  {progress(run.run_id)}\x1b[K", nl=False)
 
     click.echo(f"{what:<44} ", nl=False)
     try:
