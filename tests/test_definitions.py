@@ -54,7 +54,7 @@ def test_faturamento_is_monthly_and_loads_a_range_in_one_run() -> None:
 
 def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout() -> None:
     """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b),
-    plus the forecast stage (issue 17)."""
+    plus the forecast stage (issue 17) and its bias check, split from the naive one (issue 18)."""
     graph = defs.resolve_asset_graph()
     assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
         "avaliacao_previsao", "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "demanda_mensal",
@@ -65,6 +65,7 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
     assert sorted(key.to_user_string() for key in graph.asset_check_keys) == sorted([
         "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",
         "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema", "previsao_demanda:previsao_supera_naive",
+        "previsao_demanda:vies_da_previsao",
         "cobertura_estoque:bate_com_a_origem", "concentracao_clientes:bate_com_a_origem",
         "estoque_aging:bate_com_a_origem", "giro_sku:bate_com_a_origem", "mix_produto:bate_com_a_origem",
         "obsolescencia:bate_com_a_origem", "vendas_regiao:bate_com_a_origem",

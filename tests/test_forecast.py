@@ -14,7 +14,13 @@ from sqlalchemy import Engine, text
 
 from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
 from synapse_pipeline.forecast.backtest import Score, score
-from synapse_pipeline.forecast.checks import PREVISAO_SUPERA_NAIVE, previsao_supera_naive, verdict
+from synapse_pipeline.forecast.checks import (
+    PREVISAO_SUPERA_NAIVE,
+    VIES_DA_PREVISAO,
+    beats_naive,
+    bias_verdict,
+    forecast_checks,
+)
 from synapse_pipeline.forecast.classes import demand_classes
 from synapse_pipeline.forecast.demand import is_complete
 from synapse_pipeline.forecast.models import SIMPLE_MODELS
@@ -113,11 +119,16 @@ def test_the_check_verdicts() -> None:
         return Score(model, 1, 6, 10, wape, 1.0, bias)
 
     naive = at_one("naive", 1.0)
-    assert verdict(at_one("m", 1.0), naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
-    assert verdict(at_one("m", 0.97), naive)[:2] == (False, dg.AssetCheckSeverity.WARN)
-    assert verdict(at_one("m", 0.8, -0.2), naive)[:2] == (False, dg.AssetCheckSeverity.WARN)
-    assert verdict(at_one("m", 0.8, -0.05), naive)[0] is True
-    assert verdict(None, naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
+    assert beats_naive(at_one("m", 1.0), naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
+    assert beats_naive(at_one("m", 0.97), naive)[:2] == (False, dg.AssetCheckSeverity.WARN)
+    assert beats_naive(at_one("m", 0.8, -0.2), naive)[0] is True  # beats naive: its bias is the other check's
+    assert beats_naive(None, naive)[:2] == (False, dg.AssetCheckSeverity.ERROR)
+    assert bias_verdict(at_one("m", 0.8, -0.2)) == (
+        False,
+        dg.AssetCheckSeverity.WARN,
+        "bias -20.0% (runs low; warns beyond ±10%)",
+    )
+    assert bias_verdict(at_one("m", 0.8, 0.05))[0] is True and bias_verdict(at_one("m", 0.8, 0.11))[0] is False
 
 
 def test_abc_and_xyz_classes() -> None:
@@ -192,7 +203,7 @@ def forecast_engine(warehouse_url: str) -> Iterator[Engine]:
 
 def materialize(url: str, model: str = NAME, *, check: bool = False) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*FORECAST_ASSETS, *([previsao_supera_naive] if check else [])],
+        [*FORECAST_ASSETS, *([forecast_checks] if check else [])],
         resources={"warehouse": Warehouse(url=url), "forecast_settings": ForecastSettings(modelo=model)},
         raise_on_error=False,
     )
@@ -271,9 +282,10 @@ def test_monthly_demand_forecast_and_backtest_tables(forecast_engine: Engine, wa
     assert rows(forecast_engine, "SELECT COUNT(*) FROM avaliacao_previsao") == [(len(FORECASTERS) * 3,)]
     # naive configured: it cannot beat itself, so the check fails as an ERROR: the run fails, blocking what reads it
     assert not result.success
-    (evaluation,) = result.get_asset_check_evaluations()
-    assert evaluation.check_name == PREVISAO_SUPERA_NAIVE and not evaluation.passed
-    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {PREVISAO_SUPERA_NAIVE, VIES_DA_PREVISAO}
+    evaluation = evaluations[PREVISAO_SUPERA_NAIVE]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
 
 
 def test_no_report_shows_a_forecast_or_advice_that_saw_after_its_month(
