@@ -1,6 +1,8 @@
 """The sample generator writes exports shaped like the real ones (`export-profile.md`), deterministically."""
 
+import os
 import re
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from synapse_pipeline.sample_data.generator import (
     generate,
 )
 from synapse_pipeline.settings import PROJECT_ROOT
+from tests.support import at_terminal
 
 DOUBLE_ENCODED = "PRÉ-PINTADO GALVALUME".encode().decode("latin-1")
 DECIMAL_3 = re.compile(r"^-?\d+\.\d{3}$")
@@ -280,3 +283,15 @@ def test_progress_counts_every_line_written(tmp_path: Path) -> None:
     written: list[int] = []
     files = generate(tmp_path, faturamento_rows=5_000, estoque_rows=700, progress=written.append)
     assert sum(written) == files.estoque_lines + files.faturamento_lines == 5_700
+
+
+@pytest.mark.slow  # a real process at a terminal
+def test_generate_data_shows_a_progress_bar_at_a_terminal(tmp_path: Path) -> None:
+    """A long generation is not silent: at a terminal the bar moves from 0% to 100%, then the files are named."""
+    synapse = str(Path(sys.executable).with_name("synapse"))
+    argv = [synapse, "generate-data", "--out", str(tmp_path), "--faturamento-rows", "300000"]
+    status, typed = at_terminal(argv, dict(os.environ), [], 120)
+    assert status == 0, typed
+    shown = [int(p) for p in re.findall(r"\r(?:\x1b\[\?25l)?generating +\[[#-]+\] +(\d+)%", typed)]
+    assert shown[0] == 0 and shown[-1] == 100 and len(set(shown)) >= 3 and shown == sorted(shown), typed
+    assert f"{tmp_path / 'faturamento 1.csv'}: 300,000 data lines" in typed
