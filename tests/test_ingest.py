@@ -10,6 +10,7 @@ import pytest
 from synapse_pipeline.cli.launch import Progress
 from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX, ROW_METHODS
+from synapse_pipeline.ingest.raw import faturamento_raw
 from tests.support import Pipeline
 
 ESTOQUE_LINES = 1_471
@@ -55,6 +56,10 @@ def test_raw_assets_report_profile_cleaning_and_warnings(pipeline: Pipeline) -> 
     assert len(metadata["sha256"].value) == 64
     cleaning = {r.data["rule"]: r.data["values_changed"] for r in metadata["cleaning"].records}
     assert cleaning["encoding_repaired"] > 0 and cleaning["product_spelling"] > 0
+    # a narrow table (rule, count): what each rule does is in the asset's description, which the UI wraps
+    assert [c.name for c in metadata["cleaning"].schema.columns] == ["rule", "values_changed"]
+    described = faturamento_raw.descriptions_by_key[faturamento_raw.key]
+    assert all(f"- `{rule}`: " in described for rule in cleaning) and len(cleaning) == 3
 
     checks = {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()}
     assert checks[("faturamento_raw", SCHEMA_CHECK)].passed

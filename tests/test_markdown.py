@@ -1,5 +1,8 @@
 """Previews in Dagster's UI escape every value: nothing from the data breaks the table or injects markup."""
 
+from datetime import datetime
+from decimal import Decimal
+
 import pandas as pd
 
 from synapse_pipeline.lib.markdown import PREVIEW_ROWS, bullets, escape, preview, table
@@ -25,10 +28,21 @@ def test_preview_shows_a_few_rows_only() -> None:
     assert preview(pd.DataFrame()).value == "(no rows)"
 
 
-def test_previews_round_floats_and_leave_missing_values_empty() -> None:
+def test_previews_round_numbers_drop_midnight_and_leave_missing_values_empty() -> None:
     frame = pd.DataFrame({"t": [21.419999999999998, float("nan")], "tipo": [None, "Materia Prima"]})
     text = preview(frame).value
     assert "21\\.420" in text and "21.4199" not in text and "nan" not in text.lower()
+    # As the warehouse returns them: NUMERIC as Decimal, days as timestamps at midnight
+    rows = pd.DataFrame(
+        {
+            "peso": [Decimal("0.5990000000"), Decimal("-12.5000000000")],
+            "data": [datetime(2025, 3, 1), datetime(2025, 3, 1, 14, 30)],
+        }
+    )
+    assert [" ".join(line.split()) for line in preview(rows).value.splitlines()[2:]] == [
+        "| 0\\.599 | 2025\\-03\\-01 |",
+        "| \\-12\\.500 | 2025\\-03\\-01 14\\:30\\:00 |",
+    ]
 
 
 def test_small_mappings_read_as_tables() -> None:

@@ -3,6 +3,7 @@ flavour opened in a real headless Chromium."""
 
 import base64
 import html
+import io
 import json
 import re
 import shutil
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from PIL import Image
 
+from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, WIDTH_IN
 from synapse_pipeline.reports.model import (
     AgingBucket,
     ClientShare,
@@ -248,8 +251,10 @@ def test_markdown_is_the_whole_report() -> None:
         "Gráfico do mix por grupo",
         "Gráfico do envelhecimento do estoque",
     ]
-    for _, data in images:  # each a real PNG the UI can show, above the table of its figures
-        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    for _, data in images:  # each a real PNG the UI shows at its natural size: as wide as the report's chart
+        png = base64.b64decode(data)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert Image.open(io.BytesIO(png)).width == round(WIDTH_IN * CSS_PX_PER_INCH) == 518
     no_clients = report_markdown(replace(FULL, top_clients=[]))
     assert "Sem faturamento no mês." in no_clients and "Gráfico dos maiores clientes" not in no_clients
 

@@ -11,6 +11,8 @@ import dagster as dg
 import ftfy
 import pandas as pd
 
+from synapse_pipeline.lib import markdown
+
 ENCODING_REPAIRED = "encoding_repaired"
 TRIMMED = "trimmed"
 PRODUCT_SPELLING = "product_spelling"
@@ -68,17 +70,15 @@ def _clean_column(values: pd.Series, rules: list[tuple[str, Rule]], counts: Coun
 
 
 def cleaning_table(counts: Mapping[str, int]) -> dg.TableMetadataValue:
-    """What cleaning changed, as the UI's table: each rule, what it does, and how many values it changed."""
+    """What cleaning changed, as the UI's table: each rule and how many values it changed (what the rules do is in
+    the raw assets' description, `described_with_rules`: the metadata panel is too narrow for it)."""
     return dg.MetadataValue.table(
-        records=[
-            dg.TableRecord({"rule": rule, "what": what, "values_changed": int(counts.get(rule, 0))})
-            for rule, what in CLEANING_RULES.items()
-        ],
-        schema=dg.TableSchema(
-            columns=[
-                dg.TableColumn("rule", "string"),
-                dg.TableColumn("what", "string"),
-                dg.TableColumn("values_changed", "int"),
-            ]
-        ),
+        records=[dg.TableRecord({"rule": rule, "values_changed": int(counts.get(rule, 0))}) for rule in CLEANING_RULES],
+        schema=dg.TableSchema(columns=[dg.TableColumn("rule", "string"), dg.TableColumn("values_changed", "int")]),
     )
+
+
+def described_with_rules(description: str) -> str:
+    """An asset's description followed by the cleaning rules its `cleaning` table counts, as a markdown list."""
+    rules = "\n".join(f"- `{rule}`: {markdown.escape(what)}" for rule, what in CLEANING_RULES.items())
+    return f"{description}\n\nCleaning rules (counted in `cleaning`):\n\n{rules}"

@@ -14,7 +14,7 @@ from synapse_pipeline.ingest.checks import (
     unreadable_result,
     warning_results,
 )
-from synapse_pipeline.ingest.cleaning import cleaning_table
+from synapse_pipeline.ingest.cleaning import cleaning_table, described_with_rules
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, months_of
 from synapse_pipeline.ingest.reader import ExportReader
@@ -82,9 +82,12 @@ def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg
     backfill_policy=SINGLE_RUN,
     kinds={"csv", "pandera"},
     freshness_policy=EXPORT_FRESHNESS,
+    description=described_with_rules(
+        "The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."
+    ),
 )
 def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."""
+    """Each line of the inventory export checked before any is written: a bad line must not reach the warehouse."""
     yield from _validate_export(ESTOQUE, export_files)
 
 
@@ -94,9 +97,12 @@ def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.
     backfill_policy=SINGLE_RUN,
     kinds={"csv", "pandera"},
     freshness_policy=EXPORT_FRESHNESS,
+    description=described_with_rules(
+        "The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."
+    ),
 )
 def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."""
+    """Each line of the billing export checked before any is written: a bad line must not reach the warehouse."""
     yield from _validate_export(FATURAMENTO, export_files)
 
 

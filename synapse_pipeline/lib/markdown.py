@@ -3,6 +3,8 @@
 import html
 import re
 from collections.abc import Iterable
+from datetime import datetime, time
+from decimal import Decimal
 
 import dagster as dg
 import pandas as pd
@@ -17,10 +19,15 @@ def escape(text: str) -> str:
 
 
 def _cell(value: object) -> str:
-    """A value as shown: empty for a missing one, floats to three decimals (sums of decimals print 21.419999...)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    """A value as shown: empty for a missing one, numbers to three decimals (sums of floats print 21.419999...,
+    NUMERIC(18,10) columns 0.5990000000), a day without its midnight."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
-    return escape(f"{value:.3f}" if isinstance(value, float) else str(value))
+    if isinstance(value, float | Decimal):
+        return escape(f"{value:.3f}")
+    if isinstance(value, datetime) and value.time() == time():
+        return escape(value.date().isoformat())
+    return escape(str(value))
 
 
 def table(rows: dict[str, object], key: str, value: str) -> dg.MetadataValue:

@@ -20,9 +20,9 @@ CHART_TREND, CHART_CLIENTS, CHART_MIX, CHART_AGING = "tendencia", "clientes", "m
 _MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse_math": False, "font.size": 11}
 _ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
 _AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
-_PNG_DPI = 150
+_PNG_DPI = 150  # mail: drawn at CSS size by the `<img>`'s width, sharp on dense screens
 _PNG_COLOURS = 64
-_CSS_PX_PER_INCH = 96
+CSS_PX_PER_INCH = 96  # a PNG at this dpi shown at its natural size (markdown) is as large as the report's SVG
 _LABEL_WIDTH = 32
 # Charts are drawn at about 520 CSS px and never stretched wider: 11 pt text is 14.7 px on a desktop (the body's 14)
 # and, shrunk to a 400 px phone, still over 10 px.
@@ -135,27 +135,29 @@ def _svg(figure: Figure, name: str) -> str:
     return svg.replace(' id="', f' id="{name}-').replace('href="#', f'href="#{name}-').replace("url(#", f"url(#{name}-")
 
 
-def _png(figure: Figure) -> bytes:
+def _png(figure: Figure, dpi: int) -> bytes:
     """The figure as a palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than
     matplotlib's RGBA (mail size), with no visible change."""
     rendered = io.BytesIO()
-    figure.savefig(rendered, format="png", dpi=_PNG_DPI, metadata={"Software": None})
+    figure.savefig(rendered, format="png", dpi=dpi, metadata={"Software": None})
     rendered.seek(0)
     palette = io.BytesIO()
     Image.open(rendered).convert("RGB").quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
     return palette.getvalue()
 
 
-def draw_charts(report: MonthlyReport, flavour: Literal["svg", "png"]) -> tuple[dict[str, Chart], dict[str, bytes]]:
+def draw_charts(
+    report: MonthlyReport, flavour: Literal["svg", "png"], *, png_dpi: int = _PNG_DPI
+) -> tuple[dict[str, Chart], dict[str, bytes]]:
     """The charts that have data, by name, and (PNG flavour) their images by Content-ID, which is the same name."""
     placed: dict[str, Chart] = {}
     images: dict[str, bytes] = {}
     with mpl.rc_context(_MATPLOTLIB_RC):
         for name, (title, figure) in _figures(report).items():
-            width, height = (round(inches * _CSS_PX_PER_INCH) for inches in figure.get_size_inches())
+            width, height = (round(inches * CSS_PX_PER_INCH) for inches in figure.get_size_inches())
             if flavour == "svg":
                 placed[name] = Chart(title, _svg(figure, name), width, height)
             else:
-                images[name] = _png(figure)
+                images[name] = _png(figure, png_dpi)
                 placed[name] = Chart(title, "", width, height)
     return placed, images

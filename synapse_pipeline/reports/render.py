@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
-from synapse_pipeline.reports.charts import draw_charts
+from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, draw_charts
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
 from synapse_pipeline.reports.model import MonthlyReport
@@ -79,7 +79,7 @@ def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg
 def report_markdown(report: MonthlyReport) -> str:
     """The whole report in markdown for Dagster's UI: every section's figures as tables, each chart above its table
     as a palette PNG in a `data:` URI (the UI shows markdown images; it would not run the HTML's inline SVG)."""
-    _placed, images = draw_charts(report, "png")
+    _placed, images = draw_charts(report, "png", png_dpi=CSS_PX_PER_INCH)
     charts = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in images.items()}
     return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report), charts=charts)
 
