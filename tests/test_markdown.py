@@ -60,4 +60,4 @@ def test_text_values_align_left_and_lists_read_as_bullets() -> None:
         "- 2025\\-08\\-04",
         "- &lt;script&gt;alert\\(1\\)&lt;/script&gt;",
     ]
-    assert bullets([]).value == "(none)"
+    assert bullets([]).value == table({}, "rule", "values").value == "(none)"

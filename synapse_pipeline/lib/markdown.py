@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 PREVIEW_ROWS = 10
+NONE = "(none)"
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:<>])")
 
 
@@ -32,7 +33,9 @@ def _cell(value: object) -> str:
 
 def table(rows: dict[str, object], key: str, value: str) -> dg.MetadataValue:
     """A two-column markdown table of a small mapping (a count per action, a setting per name), escaped; the values
-    right-aligned when they are all numbers."""
+    right-aligned when they are all numbers; `(none)` when empty, not a table of headers only."""
+    if not rows:
+        return dg.MetadataValue.md(NONE)
     numbers = all(isinstance(v, int | float) for v in rows.values())
     lines = [f"| {escape(key)} | {escape(value)} |", "|---|---:|" if numbers else "|---|---|"]
     lines += [f"| {escape(str(k))} | {escape(str(v))} |" for k, v in rows.items()]
@@ -42,7 +45,7 @@ def table(rows: dict[str, object], key: str, value: str) -> dg.MetadataValue:
 def bullets(items: Iterable[object]) -> dg.MetadataValue:
     """A markdown list of a few values (dates, file names, disagreements), escaped; `(none)` when empty."""
     lines = [f"- {escape(str(item))}" for item in items]
-    return dg.MetadataValue.md("\n".join(lines) or "(none)")
+    return dg.MetadataValue.md("\n".join(lines) or NONE)
 
 
 def preview(frame: pd.DataFrame) -> dg.MetadataValue:
