@@ -19,6 +19,7 @@ class DeliveryConfig(dg.Config):
 
 
 def _errors(pending: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One row per report and recipient still pending, with the error the mail got: a table in the UI."""
     return {f"{report}: {email}": error for report, failed in pending.items() for email, error in failed.items()}
 
 
