@@ -13,11 +13,15 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.image import imread
+from matplotlib.text import Text
 from PIL import Image
 
+from synapse_pipeline.reports import charts
 from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, WIDTH_IN
 from synapse_pipeline.reports.model import (
     AgingBucket,
@@ -385,3 +389,17 @@ def test_a_partial_month_says_so_and_is_not_compared_with_whole_months() -> None
     assert "+12,2%" not in text and "-5,0%" not in text  # the whole-month comparisons of FULL
     assert "1.234,56 1.100,00 — — 1.300,00 — —" in text  # the earlier months' values, without variations
     assert "+12,2%" in _Document(render_report(FULL).html).plain_text
+
+
+def test_every_chart_title_fits_inside_its_chart() -> None:
+    """February has the longest month name; the stock chart the longest fixed title."""
+    february = replace(FULL, month=date(2025, 2, 1))
+    with mpl.rc_context(charts._MATPLOTLIB_RC):
+        figures = charts._figures(february)
+        assert len(figures) == 4
+        for name, (title, figure) in figures.items():
+            renderer = FigureCanvasAgg(figure).get_renderer()
+            figure.draw(renderer)
+            (drawn,) = [text for text in figure.findobj(Text) if text.get_text() == title]
+            extent = drawn.get_window_extent(renderer)
+            assert extent.x0 >= 0 and extent.x1 <= figure.bbox.x1, (name, title, extent)

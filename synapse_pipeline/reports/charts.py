@@ -44,9 +44,11 @@ def _short(text: str) -> str:
 
 
 def _axes_figure(width: float, height: float, title: str) -> Figure:
+    """A figure with one axes, its title from the figure's left edge: over the axes alone (after the tick labels) a
+    long title ran off the right ("Envelhecimento do estoque por faixa de ida")."""
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.add_subplot()
-    axes.set_title(title, loc="left", fontweight="bold")
+    figure.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize="large")
     axes.spines[["top", "right"]].set_visible(False)
     return figure
 
