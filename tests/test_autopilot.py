@@ -214,7 +214,9 @@ def _ticked_twice_since(instance: dg.DagsterInstance, first: dict[str, int], sen
     return len(ticks) >= sensors and all(count >= first.get(name, 0) + 2 for name, count in ticks.items())
 
 
-def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sample_dir: Path) -> None:
+def test_after_synapse_run_the_daemon_asks_for_nothing_and_synapse_deliver_says_whom_it_sent_to(
+    autopilot: Autopilot, sample_dir: Path
+) -> None:
     for export in sample_dir.iterdir():
         shutil.copy(export, autopilot.data_dir / export.name)
     engine = make_engine(f"sqlite:///{autopilot.state_dir / 'synapse.db'}")
@@ -236,6 +238,25 @@ def test_after_synapse_run_the_daemon_asks_for_nothing(autopilot: Autopilot, sam
         with daemon(autopilot):
             wait_until(lambda: _ticked_twice_since(instance, first, SENSORS), 240, "two ticks of every sensor")
         assert len(instance.get_runs()) == runs
+
+    # A user added now: `synapse deliver` sends them the latest report only, and says so for every report.
+    engine = make_engine(f"sqlite:///{autopilot.state_dir / 'synapse.db'}")
+    with engine.begin() as conn:
+        leo = add_user(conn, username="leo", email="leo@example.com", password=PASSWORD).id
+    engine.dispose()
+    deliver = [sys.executable, "-m", "synapse_pipeline.cli.main", "deliver"]
+    said = subprocess.run(deliver, cwd=PROJECT_ROOT, env=autopilot.env, capture_output=True, text=True, check=True)
+    lines = said.stdout.splitlines()
+    assert len(lines) == 20 and lines[-1].startswith("relatorio-mensal-2025-08: sent to 1,"), said.stdout
+    assert all(", already delivered to 0," in line and "sent to 0," in line for line in lines[:-1]), said.stdout
+    outbox = autopilot.state_dir / "outbox"
+    assert sorted(p.name for p in outbox.glob(f"*--{leo}.eml")) == [f"relatorio-mensal-2025-08--{leo}.eml"]
+    archive = subprocess.run(
+        [*deliver, "--archive", "leo@example.com"], cwd=PROJECT_ROOT, env=autopilot.env, capture_output=True, text=True
+    )
+    assert archive.returncode == 0 and archive.stdout.count(": sent to 1,") == 19, archive.stdout
+    assert "relatorio-mensal-2025-08: sent to 0, already delivered to 1," in archive.stdout
+    assert len(list(outbox.glob(f"*--{leo}.eml"))) == 20  # the older nineteen, none twice
 
 
 def test_synapse_run_names_a_bad_value_by_file_line_and_column(autopilot: Autopilot, sample_dir: Path) -> None:

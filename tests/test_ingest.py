@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from synapse_pipeline.cli.launch import Progress
+from synapse_pipeline.cli.launch import LatestMessage
 from synapse_pipeline.ingest.checks import DUPLICATE_LINES_CHECK, RETURNS_CHECK, SCHEMA_CHECK
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX, ROW_METHODS
 from synapse_pipeline.ingest.raw import faturamento_raw
@@ -162,7 +162,7 @@ def test_each_month_shows_its_own_rows_and_the_table_its_total(pipeline: Pipelin
         e.user_message for e in pipeline.instance.all_logs(loaded.run_id) if e.user_message.startswith(PROGRESS_PREFIX)
     ]
     assert progress and progress[-1] == f"{PROGRESS_PREFIX}{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
-    watched = Progress(pipeline.instance, PROGRESS_PREFIX)  # what `synapse run` shows on a terminal
+    watched = LatestMessage(pipeline.instance, PROGRESS_PREFIX)  # what `synapse run` shows on a terminal
     assert watched(loaded.run_id) == f"{FATURAMENTO_LINES:,} of {FATURAMENTO_LINES:,} lines written"
     read_up_to = watched.cursor
     assert watched(loaded.run_id) == progress[-1].removeprefix(PROGRESS_PREFIX) and watched.cursor == read_up_to

@@ -113,8 +113,9 @@ class Launcher:
         return run
 
 
-class Progress:
-    """One run's latest log message that starts with `prefix` (an asset's progress), without it; empty if none.
+class LatestMessage:
+    """One run's latest log message that starts with `prefix` (a load's progress, what a delivery did for one
+    report), without the prefix; empty if none.
 
     Each call reads only the entries logged since the last one: a run's log grows while it is watched.
     """

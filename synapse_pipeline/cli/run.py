@@ -14,7 +14,7 @@ import dagster as dg
 from sqlalchemy import select
 
 from synapse_pipeline.cli.errors import fail
-from synapse_pipeline.cli.launch import Launcher, LaunchError, Progress, failure_text
+from synapse_pipeline.cli.launch import LatestMessage, Launcher, LaunchError, failure_text
 from synapse_pipeline.cli.warehouse import connection, print_summary
 from synapse_pipeline.delivery.jobs import delivery_run_config
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX
@@ -38,7 +38,7 @@ def _launch(
     with `verbose`, the run's Dagster event log after it. The command fails with the run."""
     started = time.perf_counter()
     terminal = sys.stdout.isatty()
-    progress = Progress(launcher.instance, PROGRESS_PREFIX)
+    progress = LatestMessage(launcher.instance, PROGRESS_PREFIX)
 
     def waiting(run: dg.DagsterRun) -> None:
         """On a terminal, the seconds so far and how far a load has got, rewritten in place."""
@@ -58,9 +58,14 @@ def _launch(
         for entry in launcher.instance.all_logs(run.run_id):
             kind = entry.dagster_event.event_type_value if entry.dagster_event else entry.level
             click.echo(f"    {kind:<24} {entry.step_key or '':<22} {entry.message}")
+    _fail_unless_succeeded(launcher, job, run)
+    return run
+
+
+def _fail_unless_succeeded(launcher: Launcher, job: str, run: dg.DagsterRun) -> None:
+    """The command ends with the run when it did not succeed, saying which steps failed and why."""
     if run.status != dg.DagsterRunStatus.SUCCESS:
         fail(f"{job} did not succeed (run {run.run_id}):\n{failure_text(launcher.instance, run.run_id)}")
-    return run
 
 
 def _month_range(months: list[str]) -> dict[str, str]:
@@ -97,22 +102,21 @@ def run(verbose: bool) -> None:
 def deliver(names: tuple[str, ...], archive_email: str | None) -> None:
     """Email the reports to every recipient who has not had them.
 
-    NAMES are report names (default: every stored report); each gets one run of deliver_reports_job, as the sensor
-    would request. A user receives the reports from the latest one stored when they were added; with --archive
-    EMAIL that user gets the older ones as well (each still once). Exits 1 when a recipient is still pending.
+    NAMES are report names (default: every stored report), delivered in one run of deliver_reports_job; each gets a
+    line saying whom it was sent to. A user receives the reports from the latest one stored when they were added;
+    with --archive EMAIL that user gets the older ones as well (each still once). Exits 1 when a recipient is still
+    pending.
     """
     launcher = _launcher()
     if not names:
         with connection() as conn:
             names = tuple(conn.execute(select(Report.name).order_by(Report.name)).scalars())
-    pending = 0
-    for name in names:
-        try:
-            result = launcher.run("deliver_reports_job", config=delivery_run_config([name], archive_email or ""))
-        except LaunchError as error:
-            fail(str(error))
-        delivered = result.status == dg.DagsterRunStatus.SUCCESS
-        pending += not delivered
-        click.echo(f"{name}: {'delivered' if delivered else 'NOT fully delivered (see the run in the UI)'}")
-    if pending:
-        raise click.exceptions.Exit(1)
+    if not names:
+        fail("no report is stored yet: `synapse run` renders them")
+    try:
+        result = launcher.run("deliver_reports_job", config=delivery_run_config(list(names), archive_email or ""))
+    except LaunchError as error:
+        fail(str(error))
+    for name in names:  # what the run said of each: sent to, already delivered to, pending
+        click.echo(f"{name}: {LatestMessage(launcher.instance, f'{name}: ')(result.run_id) or 'not reached'}")
+    _fail_unless_succeeded(launcher, "deliver_reports_job", result)
