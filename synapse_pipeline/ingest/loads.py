@@ -21,7 +21,6 @@ from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
-from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.copy import Batch, batches
 from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_estoque, replace_faturamento, row_count
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
@@ -65,11 +64,15 @@ def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue
     return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
 
+def _naive(window: dg.TimeWindow) -> tuple[datetime, datetime]:
+    """A partition window's bounds without their time zone, as the table stores days."""
+    return window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)
+
+
 def _month_preview(conn: Connection, partition_key: str) -> dg.MetadataValue:
     """The first rows a load wrote into one month, for that month's partition."""
-    month = datetime.fromisoformat(partition_key)
-    following = datetime.combine(add_months(month.date(), 1), datetime.min.time())
-    return _preview(conn, Faturamento.__table__, Faturamento.data >= month, Faturamento.data < following)
+    start, end = _naive(monthly_partitions.time_window_for_partition_key(partition_key))
+    return _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
 
 
 @dg.asset(
@@ -163,9 +166,7 @@ def faturamento(
     Each month of a range is recorded with its own rows (`dagster/partition_row_count`) beside the table's total.
     """
     started = time.perf_counter()
-    window = context.partition_time_window
-    start: datetime = window.start.replace(tzinfo=None)
-    end: datetime = window.end.replace(tzinfo=None)
+    start, end = _naive(context.partition_time_window)
     reader = _reopen(faturamento_raw, FATURAMENTO)
     report = reader.report
     incoming = faturamento_raw.rows_between(pd.Timestamp(start), pd.Timestamp(end))
