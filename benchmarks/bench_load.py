@@ -140,9 +140,8 @@ def bench(rows: int, pg: str) -> list[Figure]:
             "from synapse_pipeline.ingest.partitions import monthly_partitions\n"
             "job = defs.resolve_job_def('relatorio_job')\n"
             "with dg.DagsterInstance.get() as instance:\n"
-            "    for key in monthly_partitions.get_partition_keys():\n"
-            "        if '2024-01-01' <= key <= '2025-08-01':\n"
-            "            job.execute_in_process(instance=instance, partition_key=key)\n"
+            "    for key in monthly_partitions.get_partition_keys(dynamic_partitions_store=instance):\n"
+            "        job.execute_in_process(instance=instance, partition_key=key)\n"
         )
         seconds, rss = _timed([sys.executable, "-c", reports], env)
         figures.append(Figure(rows, "reports, 20 months (in-process)", seconds, None, rss))

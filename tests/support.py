@@ -5,6 +5,7 @@ import pty
 import signal
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from select import select as wait_for_output
 
@@ -17,6 +18,7 @@ from synapse_pipeline.delivery.alerts import step_failure_text
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.ingest.raw import billed_months
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.maintenance.backup import BackupSettings
 from synapse_pipeline.settings import PROJECT_ROOT
@@ -81,9 +83,11 @@ class Pipeline:
             raise_on_error=False,
         )
 
-    def load_all(self, months: tuple[str, str] = ("2024-01-01", "2025-08-01")) -> None:
+    def load_all(self, months: tuple[str, str] | None = None) -> None:
+        """Validate both exports and load clientes and estoque, then the billing months (default: all the file's)."""
         assert self.materialize(UNPARTITIONED).success
-        assert self.materialize(["faturamento"], months=months).success
+        every = billed_months(self.instance)
+        assert self.materialize(["faturamento"], months=months or (every[0], every[-1])).success
 
     def load_all_and_kpis(self) -> None:
         self.load_all()
@@ -162,3 +166,20 @@ def kill_processes_mentioning(text: str) -> None:
                     os.kill(int(entry.name), signal.SIGKILL)
             except (FileNotFoundError, ProcessLookupError, PermissionError):
                 pass
+
+
+def exports_moved(source: Path, target: Path, last_day: date, first_day: date = date(2000, 1, 1)) -> int:
+    """The exports of `source` written to `target` with every date moved by the days that bring the last billing
+    day to `last_day` (the stock snapshot moves alike), billing lines dated before `first_day` left out: the
+    sample's shape in another year. The billing lines written."""
+    billing = (source / "faturamento 1.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    shift = last_day - max(date.fromisoformat(line[:10]) for line in billing[1:])
+    target.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for name in ("estoque 1.csv", "faturamento 1.csv"):
+        header, *lines = (source / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        moved = [(date.fromisoformat(line[:10]) + shift, line[10:]) for line in lines]
+        kept = [f"{day.isoformat()}{rest}" for day, rest in moved if name.startswith("estoque") or day >= first_day]
+        (target / name).write_text(header + "".join(kept), encoding="utf-8")
+        written = len(kept)
+    return written

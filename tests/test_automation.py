@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from synapse_pipeline.definitions import defs
-from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.ingest.schedules import daily_load_schedule
 from synapse_pipeline.ingest.sensors import export_file_sensor, faturamento_months_sensor
@@ -70,6 +70,9 @@ def test_schedules_run_in_sao_paulo_time(data_dir: Path) -> None:
             scheduled_execution_time=datetime(2025, 9, 1, 7, tzinfo=ZoneInfo(TIMEZONE)),
             repository_def=defs.get_repository_def(),
         )
+        nothing_billed = monthly_report_schedule.evaluate_tick(context)
+        assert nothing_billed.run_requests == [] and "nothing is billed in 2025-08" in nothing_billed.skip_message
+        instance.add_dynamic_partitions(monthly_partitions.name, ["2025-07-01", "2025-08-01"])
         request = monthly_report_schedule.evaluate_tick(context).run_requests[0]
         assert request.partition_key == "2025-08-01"
         with dg.build_schedule_context(

@@ -10,6 +10,7 @@ from synapse_pipeline.definitions import defs
 from synapse_pipeline.forecast import assets as forecast_assets
 from synapse_pipeline.forecast.assets import forecast_version
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
+from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
 from synapse_pipeline.kpis.assets import sql_version
 from synapse_pipeline.kpis.catalog import KPIS
@@ -45,9 +46,10 @@ def test_column_schema_comes_from_the_pandera_models() -> None:
         assert all(c.description for c in schema.columns)
 
 
-def test_faturamento_is_monthly_and_loads_a_range_in_one_run() -> None:
-    spec = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}["faturamento"]
-    assert spec.partitions_def.get_first_partition_key() == "2024-01-01"
+def test_faturamento_and_the_reports_are_the_months_the_exports_hold_and_load_a_range_in_one_run() -> None:
+    specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    assert specs["faturamento"].partitions_def == specs["relatorio_mensal"].partitions_def == monthly_partitions
+    assert isinstance(monthly_partitions, dg.DynamicPartitionsDefinition)  # added by faturamento_raw, not a calendar
     assets = defs.resolve_assets_def("faturamento")
     assert assets.backfill_policy == dg.BackfillPolicy.single_run()
 

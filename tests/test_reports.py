@@ -7,8 +7,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from synapse_pipeline.cli.main import synapse
+from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
-from tests.support import Pipeline, failure_message
+from tests.support import Pipeline
 
 
 @pytest.fixture
@@ -58,9 +59,10 @@ def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline)
 
 
 def test_month_without_billing_has_no_report(reported: Pipeline) -> None:
-    result = reported.materialize(["relatorio_mensal"], partition="2025-10-01")
-    assert not result.success
-    assert "nothing was billed in 2025-10" in failure_message(result)
+    """A month after the data is no partition at all: nothing to render, nothing shown as missing."""
+    assert not monthly_partitions.has_partition_key("2025-09-01", dynamic_partitions_store=reported.instance)
+    with pytest.raises(dg.DagsterUnknownPartitionError, match="2025-09-01"):
+        reported.materialize(["relatorio_mensal"], partition="2025-09-01")
     assert reported.scalar("SELECT count(*) FROM report") == 2
 
 

@@ -6,7 +6,6 @@ Each load is one transaction that reopens the validated file; only a lost connec
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 import dagster as dg
 import pandas as pd
@@ -15,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from synapse_pipeline.ingest.cleaning import cleaning_table
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
-from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
+from synapse_pipeline.ingest.partitions import SINGLE_RUN, described, month_window, monthly_partitions
 from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
@@ -64,14 +63,9 @@ def _preview(conn: Connection, table: Table, *where: object) -> dg.MetadataValue
     return markdown.preview(pd.DataFrame(conn.execute(query).mappings().all()))
 
 
-def _naive(window: dg.TimeWindow) -> tuple[datetime, datetime]:
-    """A partition window's bounds without their time zone, as the table stores days."""
-    return window.start.replace(tzinfo=None), window.end.replace(tzinfo=None)
-
-
 def _month_preview(conn: Connection, partition_key: str) -> dg.MetadataValue:
     """The first rows a load wrote into one month, for that month's partition."""
-    start, end = _naive(monthly_partitions.time_window_for_partition_key(partition_key))
+    start, end = month_window([partition_key])
     return _preview(conn, Faturamento.__table__, Faturamento.data >= start, Faturamento.data < end)
 
 
@@ -166,7 +160,7 @@ def faturamento(
     Each month of a range is recorded with its own rows (`dagster/partition_row_count`) beside the table's total.
     """
     started = time.perf_counter()
-    start, end = _naive(context.partition_time_window)
+    start, end = month_window(context.partition_keys)
     reader = _reopen(faturamento_raw, FATURAMENTO)
     report = reader.report
     incoming = faturamento_raw.rows_between(pd.Timestamp(start), pd.Timestamp(end))
@@ -182,10 +176,12 @@ def faturamento(
     if load.bulk:
         report.stage_seconds[REBUILD] += load.rebuild_seconds
     per_month = dict(report.months())
+    every_month = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     run = {
         "dagster/row_count": total,
         "rows_loaded_in_run": load.rows,
-        "months_in_run": f"{start:%Y-%m} .. {(end - pd.Timedelta(days=1)):%Y-%m}",
+        "months_replaced": described(context.partition_keys),
+        "months_kept": described([key for key in every_month if key not in context.partition_keys]),
         SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
         "load_method": BULK_METHOD if load.bulk else ROW_METHODS[dialect],
         "cleaning": cleaning_table(report.cleaning),

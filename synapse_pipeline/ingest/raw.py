@@ -3,7 +3,7 @@
 Their blocking schema check stops a bad file here; what passes is handed to the loads as a `ValidatedExport`.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 
 import dagster as dg
@@ -16,7 +16,7 @@ from synapse_pipeline.ingest.checks import (
 )
 from synapse_pipeline.ingest.cleaning import cleaning_table, described_with_rules
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
-from synapse_pipeline.ingest.partitions import SINGLE_RUN, months_of
+from synapse_pipeline.ingest.partitions import SINGLE_RUN, add_month_partitions, described, months_spanned
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.report import ExportReport
 from synapse_pipeline.ingest.resources import ExportFiles
@@ -27,6 +27,7 @@ from synapse_pipeline.settings import TIMEZONE
 EXPORT_PATH_KEY = "export_path"  # the file validated ("path" is the IO manager's, where it stores the output)
 SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
 ROWS_PER_MONTH_KEY = "rows_per_month"  # the faturamento months a validated file holds: what to load
+MONTHS_ADDED_KEY = "months_added"  # the monthly partitions this file was the first to bring
 # A new export validated by 08:00 São Paulo time on weekdays, within the day before (the ERP exports nightly).
 EXPORT_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 8 * * 1-5", lower_bound_delta=timedelta(hours=24), timezone=TIMEZONE
@@ -59,8 +60,13 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
     }
 
 
-def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """Validate the whole file before anything is written; invalid data stops the run here."""
+def _validate_export(
+    kind: ExportKind,
+    export_files: ExportFiles,
+    when_valid: Callable[[ValidatedExport], dict[str, object]] = lambda _: {},
+) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """Validate the whole file before anything is written; invalid data stops the run here. `when_valid` does what a
+    valid file calls for and returns what it adds to the metadata."""
     try:
         reader = ExportReader(export_files.find(kind), kind)
         report = reader.validate()
@@ -71,7 +77,8 @@ def _validate_export(kind: ExportKind, export_files: ExportFiles) -> Iterator[dg
         yield schema_check_result(report)
         raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
     # The output first: the checks then record this materialization as theirs, not the one before.
-    yield dg.Output(ValidatedExport.from_report(report), metadata=_raw_metadata(report))
+    validated = ValidatedExport.from_report(report)
+    yield dg.Output(validated, metadata={**_raw_metadata(report), **when_valid(validated)})
     yield schema_check_result(report)
     yield from warning_results(kind, report)
 
@@ -101,9 +108,19 @@ def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.
         "The billing export `faturamento*.csv`, profiled, cleaned and validated against its pandera model."
     ),
 )
-def faturamento_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """Each line of the billing export checked before any is written: a bad line must not reach the warehouse."""
-    yield from _validate_export(FATURAMENTO, export_files)
+def faturamento_raw(
+    context: dg.AssetExecutionContext, export_files: ExportFiles
+) -> Iterator[dg.AssetCheckResult | dg.Output]:
+    """Each line of the billing export checked before any is written: a bad line must not reach the warehouse.
+
+    A valid file's months, first to last, become `faturamento`'s and the reports' partitions.
+    """
+
+    def partitions_added(validated: ValidatedExport) -> dict[str, object]:
+        months = months_spanned(month for month, _ in validated.rows_per_month)
+        return {MONTHS_ADDED_KEY: described(add_month_partitions(context.instance, months))}
+
+    yield from _validate_export(FATURAMENTO, export_files, partitions_added)
 
 
 RAW_ASSETS = {ESTOQUE.name: estoque_raw.key, FATURAMENTO.name: faturamento_raw.key}
@@ -119,6 +136,7 @@ def billed_months(instance: dg.DagsterInstance) -> list[str]:
 
 
 def months_in(metadata: Mapping[str, dg.MetadataValue]) -> list[str]:
-    """The faturamento partitions of a validated billing file, from its materialization's rows_per_month table."""
+    """The faturamento partitions a validated billing file replaces (its first month to its last), from its
+    materialization's rows_per_month table."""
     table = metadata[ROWS_PER_MONTH_KEY]
-    return months_of(str(record.data["month"]) for record in table.records)  # type: ignore[attr-defined]
+    return months_spanned(str(record.data["month"]) for record in table.records)  # type: ignore[attr-defined]

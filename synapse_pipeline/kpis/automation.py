@@ -5,16 +5,9 @@ Declared here with its default status RUNNING, so that a fresh instance keeps th
 
 import dagster as dg
 
-# Dagster's eager, except that months of faturamento not billed yet (every month up to today is a partition) do not
-# count as missing inputs: with them, plain eager waits forever and the tables are never built.
-KPI_AUTOMATION = (
-    dg.AutomationCondition.eager()
-    .replace(
-        "any_deps_missing",
-        dg.AutomationCondition.any_deps_missing().ignore(dg.AssetSelection.assets("faturamento")),
-    )
-    .with_label("eager (unbilled months of faturamento are not missing)")
-)
+# Dagster's eager: after any input changes, once none is missing or being materialized. The months of faturamento
+# are those the exports hold, so a month still to load holds the tables back until it is loaded.
+KPI_AUTOMATION = dg.AutomationCondition.eager()
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_condition_sensor",

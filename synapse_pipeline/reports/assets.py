@@ -9,10 +9,10 @@ import dagster as dg
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.kpis.reconcile import all_disagreements
-from synapse_pipeline.reports.model import MonthlyReport
+from synapse_pipeline.reports.model import MonthlyReport, report_name
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import render_report, report_markdown
-from synapse_pipeline.reports.store import upsert_report
+from synapse_pipeline.reports.store import upsert_report, withdraw_report
 from synapse_pipeline.settings import TIMEZONE
 from synapse_pipeline.warehouse.resource import Warehouse
 
@@ -37,8 +37,9 @@ REPORT_SOURCES = (
 )
 
 
-def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]:
-    """Render one month's report and store it in `report`, in its own transaction: (figures, row id, HTML)."""
+def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str] | None:
+    """Render one month's report and store it in `report`, in its own transaction: (figures, row id, HTML). A month
+    with nothing billed (a correction emptied it) has no report: one stored before is withdrawn, and None."""
     with warehouse.engine.begin() as conn:
         found = all_disagreements(conn)
         if found:
@@ -49,9 +50,20 @@ def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]
             )
         report = monthly_report(conn, month)
         if report is None:
-            raise dg.Failure(description=f"nothing was billed in {month:%Y-%m}: there is no report to make")
+            withdraw_report(conn, report_name(month))
+            return None
         html = render_report(report, charts="svg").html
         return report, upsert_report(conn, report.name, html), html
+
+
+def _withdrawn(month: date) -> dict[str, object]:
+    """What the UI shows of a month with nothing billed: no figures, so the report sensor asks nothing more of it."""
+    return {
+        REPORT_NAME_KEY: report_name(month),
+        "withdrawn": f"nothing is billed in {month:%Y-%m}: no report (one stored before is deleted)",
+        "net_tonnes": 0.0,
+        "lines": 0,
+    }
 
 
 @dg.asset(
@@ -69,7 +81,12 @@ def relatorio_mensal(context: dg.AssetExecutionContext, warehouse: Warehouse) ->
     A range of months renders in one run; each month is stored and recorded with its own metadata as it is done.
     """
     for key in context.partition_keys:
-        report, report_id, html = _stored(warehouse, date.fromisoformat(key))
+        month = date.fromisoformat(key)
+        stored = _stored(warehouse, month)
+        if stored is None:
+            yield dg.AssetMaterialization(asset_key=context.asset_key, partition=key, metadata=_withdrawn(month))
+            continue
+        report, report_id, html = stored
         current = report.current
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,

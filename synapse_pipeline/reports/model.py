@@ -117,6 +117,11 @@ class ForecastSection:
     reorder_tonnes: float
 
 
+def report_name(month: date) -> str:
+    """The `report` row of a month."""
+    return f"relatorio-mensal-{month:%Y-%m}"
+
+
 @dataclass(frozen=True)
 class MonthlyReport:
     """Everything `relatorio-mensal-YYYY-MM` shows."""
@@ -136,7 +141,7 @@ class MonthlyReport:
 
     @property
     def name(self) -> str:
-        return f"relatorio-mensal-{self.month:%Y-%m}"
+        return report_name(self.month)
 
     def figures_sha256(self) -> str:
         """A digest of every figure the report shows (not the day it was made): equal digests, equal reports."""

@@ -20,6 +20,6 @@ def monthly_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
     """Render the report of the month that has just ended."""
     this_month = context.scheduled_execution_time.date().replace(day=1)
     key = (this_month - timedelta(days=1)).replace(day=1).isoformat()
-    if key not in monthly_partitions.get_partition_keys():
-        return dg.SkipReason(f"{key} is not a report partition")
+    if not monthly_partitions.has_partition_key(key, dynamic_partitions_store=context.instance):
+        return dg.SkipReason(f"nothing is billed in {key[:7]} yet: no report to render")
     return dg.RunRequest(run_key=f"relatorio:{key}", partition_key=key)

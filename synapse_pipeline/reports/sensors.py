@@ -59,9 +59,8 @@ def _recorded_figures(instance: dg.DagsterInstance, month: str) -> str | None:
     return metadata[FIGURES_SHA256_KEY].value if FIGURES_SHA256_KEY in metadata else None
 
 
-def _ranges(months: list[str]) -> Iterator[list[str]]:
-    """Consecutive runs of partition keys: each renders in one run."""
-    keys = monthly_partitions.get_partition_keys()
+def _ranges(months: list[str], keys: list[str]) -> Iterator[list[str]]:
+    """Consecutive runs of partition keys (among every key, `keys`): each renders in one run."""
     run: list[str] = []
     for month in months:
         if run and keys.index(month) != keys.index(run[-1]) + 1:
@@ -109,10 +108,12 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     if context.cursor == str(newest):
         return dg.SensorResult(skip_reason="the report's inputs have not changed")
     stale = []
+    keys = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     with warehouse.engine.connect() as conn:
-        for month in monthly_partitions.get_partition_keys():
+        for month in keys:
             report = monthly_report(conn, date.fromisoformat(month))
-            if report is not None and report.figures_sha256() != _recorded_figures(context.instance, month):
+            # A month a correction emptied has no figures: its report, if one was rendered, is withdrawn.
+            if (report.figures_sha256() if report else None) != _recorded_figures(context.instance, month):
                 stale.append(month)
     requests = [
         dg.RunRequest(
@@ -120,6 +121,6 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
             run_key=f"relatorio:{run[0]}..{run[-1]}@{newest}",
             tags={PARTITION_RANGE_START_TAG: run[0], PARTITION_RANGE_END_TAG: run[-1]},
         )
-        for run in _ranges(stale)
+        for run in _ranges(stale, keys)
     ]
     return dg.SensorResult(run_requests=requests, cursor=str(newest))

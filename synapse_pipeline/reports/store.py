@@ -1,9 +1,9 @@
 """Storing a rendered report in `report`, one row per name, updated in place."""
 
-from sqlalchemy import Connection, func
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from synapse_pipeline.warehouse.models import Report
+from synapse_pipeline.warehouse.models import DeliveredTo, Report
 
 
 def upsert_report(conn: Connection, name: str, content: str) -> int:
@@ -15,3 +15,14 @@ def upsert_report(conn: Connection, name: str, content: str) -> int:
         set_={"content": statement.excluded.content, "created_at": func.now()},
     ).returning(Report.id)
     return conn.execute(statement).scalar_one()
+
+
+def withdraw_report(conn: Connection, name: str) -> bool:
+    """Delete a stored report and its delivery records: a month a correction emptied has no report. Whether one was
+    stored."""
+    report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar_one_or_none()
+    if report_id is None:
+        return False
+    conn.execute(delete(DeliveredTo).where(DeliveredTo.report_id == report_id))
+    conn.execute(delete(Report).where(Report.id == report_id))
+    return True
