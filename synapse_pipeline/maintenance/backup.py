@@ -21,6 +21,13 @@ WAREHOUSE_KEY = "warehouse"
 SECONDS_KEY = "duration_seconds"
 
 
+# The spec's loading script ends every load with a dump: after any table it copies changes, once nothing it copies
+# is missing, under way or about to be rebuilt in the same tick (so a load's rebuilds land in the same backup).
+BACKUP_AUTOMATION = (
+    dg.AutomationCondition.eager() & ~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested())
+).with_label("after every change, once the tables it copies are rebuilt")
+
+
 class BackupSettings(dg.ConfigurableResource):
     """Where the warehouse backups are written and how many of each kind are kept (the newest ones)."""
 
@@ -29,7 +36,9 @@ class BackupSettings(dg.ConfigurableResource):
 
 
 @dg.asset(
-    deps=["clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"], kinds={"postgres", "sqlite"}
+    deps=["clientes", "estoque", "faturamento", *DERIVED_TABLES, "relatorio_mensal"],
+    kinds={"postgres", "sqlite"},
+    automation_condition=BACKUP_AUTOMATION,
 )
 def backup(warehouse: Warehouse, backup_settings: BackupSettings) -> dg.MaterializeResult:
     """A restorable copy of the whole warehouse (`synapse restore FILE`): pg_dump custom format or an SQLite file.
