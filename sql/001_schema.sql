@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS report (
     content TEXT NOT NULL
 );
 
+-- The report as it is mailed (MIME: text, HTML, inline PNG charts; no recipient headers), stored with the report.
+CREATE TABLE IF NOT EXISTS report_email (
+    report_id INTEGER PRIMARY KEY REFERENCES report(id) ON DELETE CASCADE,
+    message TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS delivered_to (
     id SERIAL PRIMARY KEY,
     report_id INTEGER NOT NULL REFERENCES report(id) ON DELETE CASCADE,

@@ -138,6 +138,38 @@ def test_email_carries_the_report_once_with_inline_charts_and_a_text_with_the_va
     assert len(message.as_bytes()) <= 150_000, len(message.as_bytes())
 
 
+def test_the_mail_is_the_stored_report_even_after_the_figures_changed(
+    reported: Pipeline, inbox: tuple[Inbox, int]
+) -> None:
+    """Delivery sends the mail form stored with the report, under the report's reconciliation check; it never
+    renders again from tables that may have changed since (a load after the report, before its mail)."""
+    server, port = inbox
+    stored = reported.scalar(
+        "SELECT e.message FROM report_email e JOIN report r ON r.id = e.report_id WHERE r.name = :name", name=JULY
+    )
+    content = str(reported.scalar("SELECT content FROM report WHERE name = :name", name=JULY))
+    net = reported.scalar("SELECT sum(toneladas_liquidas) FROM giro_sku WHERE mes = '2025-07-01'")
+    shown = f"{float(net):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    engine = reported.engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE giro_sku SET toneladas_liquidas = toneladas_liquidas * 2 WHERE mes = '2025-07-01'")
+    engine.dispose()
+
+    assert _deliver(reported, Mailer(host="127.0.0.1", port=port, starttls=False)).success
+
+    form = email.message_from_string(str(stored), policy=default).get_body(("html",))
+
+    def lines(text: str) -> str:  # SMTP carries every line end as CRLF
+        return text.replace("\r\n", "\n")
+
+    for message in server.messages:
+        html = message.get_body(("html",))
+        assert lines(html.get_content()) == form.get_content()  # byte for byte, decoded
+        assert lines(html.get_payload()) == form.get_payload()  # and as encoded on the wire
+        assert shown in html.get_content() and shown in content  # the figures of the report stored
+    assert len(server.messages) == 3
+
+
 def test_outbox_holds_one_eml_per_report_and_receiving_user(reported: Pipeline, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     assert reported.materialize(["relatorio_mensal"], partition="2025-08-01").success

@@ -73,7 +73,9 @@ def test_models_agree_with_sql_ddl(pg_engine: Engine) -> None:
 
     from_sql = _describe(pg_engine, "from_sql")
     from_models = _describe(pg_engine, "from_models")
-    assert set(from_sql) == {"user", "report", "delivered_to", "clientes", "estoque", "faturamento", "audit_log"}
+    assert set(from_sql) == {
+        "user", "report", "report_email", "delivered_to", "clientes", "estoque", "faturamento", "audit_log",
+    }  # fmt: skip
     for table in from_sql:
         assert from_sql[table] == from_models[table], table
     assert ("report_id", "user_id") in from_sql["delivered_to"]["unique"]

@@ -5,9 +5,7 @@ row is rolled back and the user stays pending for the next run; the unique (repo
 runs from both sending.
 """
 
-import re
 from dataclasses import dataclass, field
-from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -17,16 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from synapse_pipeline.delivery import audit
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.delivery.users import UserView, find_user, recipients
-from synapse_pipeline.reports.model import MonthlyReport
-from synapse_pipeline.reports.queries import monthly_report
-from synapse_pipeline.reports.render import RenderedReport, render_report, report_subject, report_text
-from synapse_pipeline.warehouse.models import AuditLog, DeliveredTo, Report
-
-REPORT_NAME = re.compile(r"^relatorio-mensal-(\d{4})-(\d{2})$")
+from synapse_pipeline.reports.mail import parsed
+from synapse_pipeline.warehouse.models import AuditLog, DeliveredTo, Report, ReportEmail
 
 
 class DeliveryError(Exception):
-    """The report cannot be delivered at all (unknown name, no figures)."""
+    """The report cannot be delivered at all (unknown name, no stored mail form)."""
 
 
 @dataclass
@@ -39,31 +33,13 @@ class DeliveryOutcome:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def report_month(name: str) -> date:
-    found = REPORT_NAME.match(name)
-    if not found:
-        raise DeliveryError(f"{name!r} is not a monthly report name (relatorio-mensal-YYYY-MM)")
-    return date(int(found.group(1)), int(found.group(2)), 1)
-
-
-def build_email(report: MonthlyReport, rendered: RenderedReport, sender: str, user: UserView) -> EmailMessage:
-    """Plain text and the report as HTML with its charts inline as palette PNGs (by Content-ID): the report once,
-    about 70 KB for a month of the sample (it was attached a second time, 300 KB)."""
-    message = EmailMessage()
-    message["Subject"] = report_subject(report)
+def build_email(form: str, sender: str, user: UserView) -> EmailMessage:
+    """The report's stored mail form addressed to one user: only the recipient's headers are added."""
+    message = parsed(form)
     message["From"] = sender
     message["To"] = user.email
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message["X-Synapse-Report"] = report.name
-    # Quoted-printable and base64 keep the message 7-bit: it crosses any SMTP server intact.
-    message.set_content(report_text(report), cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    html_part = message.get_payload()[1]
-    for cid, png in rendered.images.items():
-        html_part.add_related(
-            png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline"
-        )
     return message
 
 
@@ -110,17 +86,19 @@ def deliver_report(
 ) -> DeliveryOutcome:
     """Send report `name` to every recipient who has not received it yet, or (`archive_for`) to that one user on
     request, whenever they joined (audited)."""
-    month = report_month(name)
     with engine.connect() as conn:
-        report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar()
-        if report_id is None:
+        stored = conn.execute(
+            select(Report.id, ReportEmail.message)
+            .outerjoin(ReportEmail, ReportEmail.report_id == Report.id)
+            .where(Report.name == name)
+        ).one_or_none()
+        if stored is None:
             raise DeliveryError(f"no report named {name!r} in the warehouse")
-        figures = monthly_report(conn, month)
+        report_id, form = stored
         users = _addressees(conn, name, archive_for)
         done = delivered_user_ids(conn, report_id)
-    if figures is None:
-        raise DeliveryError(f"the KPI tables hold no figures for {month:%Y-%m}; materialize them first")
-    rendered = render_report(figures, charts="png")
+    if form is None:
+        raise DeliveryError(f"{name} has no stored mail form (rendered before mails were stored): render it again")
     outcome = DeliveryOutcome(report=name)
     for user in users:
         if user.id in done:
@@ -129,7 +107,7 @@ def deliver_report(
         try:
             with engine.begin() as conn:
                 conn.execute(DeliveredTo.__table__.insert().values(report_id=report_id, user_id=user.id))
-                message = build_email(figures, rendered, mailer.sender, user)
+                message = build_email(form, mailer.sender, user)
                 where = mailer.send(message, f"{name}--{user.id}")
                 audit.record(
                     conn,

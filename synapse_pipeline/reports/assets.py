@@ -9,6 +9,7 @@ import dagster as dg
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.kpis.reconcile import all_disagreements
+from synapse_pipeline.reports.mail import mail_form
 from synapse_pipeline.reports.model import MonthlyReport, report_name
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.render import render_report, report_markdown
@@ -53,7 +54,7 @@ def _stored(warehouse: Warehouse, month: date) -> tuple[MonthlyReport, int, str]
             withdraw_report(conn, report_name(month))
             return None
         html = render_report(report, charts="svg").html
-        return report, upsert_report(conn, report.name, html), html
+        return report, upsert_report(conn, report.name, html, mail_form(report)), html
 
 
 def _withdrawn(month: date) -> dict[str, object]:

@@ -15,6 +15,7 @@ from synapse_pipeline.kpis.jobs import kpi_job
 from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY
 from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.reports.queries import monthly_report
+from synapse_pipeline.reports.store import without_mail_form
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
@@ -110,10 +111,12 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     stale = []
     keys = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     with warehouse.engine.connect() as conn:
+        unmailed = without_mail_form(conn)
         for month in keys:
             report = monthly_report(conn, date.fromisoformat(month))
             # A month a correction emptied has no figures: its report, if one was rendered, is withdrawn.
-            if (report.figures_sha256() if report else None) != _recorded_figures(context.instance, month):
+            figures = report.figures_sha256() if report else None
+            if figures != _recorded_figures(context.instance, month) or (report and report.name in unmailed):
                 stale.append(month)
     requests = [
         dg.RunRequest(

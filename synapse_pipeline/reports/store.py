@@ -3,18 +3,22 @@
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from synapse_pipeline.warehouse.models import DeliveredTo, Report
+from synapse_pipeline.warehouse.models import DeliveredTo, Report, ReportEmail
 
 
-def upsert_report(conn: Connection, name: str, content: str) -> int:
-    """Store a report under its unique name: a new version replaces the row, never adds a second one."""
+def upsert_report(conn: Connection, name: str, content: str, mail: str) -> int:
+    """Store a report under its unique name with the form it is mailed in: a new version replaces both, never adds
+    a second row, so a mail is always the report stored beside it."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = insert(Report).values(name=name, content=content)
     statement = statement.on_conflict_do_update(
         index_elements=[Report.name],
         set_={"content": statement.excluded.content, "created_at": func.now()},
     ).returning(Report.id)
-    return conn.execute(statement).scalar_one()
+    report_id = conn.execute(statement).scalar_one()
+    form = insert(ReportEmail).values(report_id=report_id, message=mail)
+    conn.execute(form.on_conflict_do_update(index_elements=[ReportEmail.report_id], set_={"message": mail}))
+    return report_id
 
 
 def withdraw_report(conn: Connection, name: str) -> bool:
@@ -23,6 +27,13 @@ def withdraw_report(conn: Connection, name: str) -> bool:
     report_id = conn.execute(select(Report.id).where(Report.name == name)).scalar_one_or_none()
     if report_id is None:
         return False
-    conn.execute(delete(DeliveredTo).where(DeliveredTo.report_id == report_id))
+    for table in (DeliveredTo, ReportEmail):
+        conn.execute(delete(table).where(table.report_id == report_id))
     conn.execute(delete(Report).where(Report.id == report_id))
     return True
+
+
+def without_mail_form(conn: Connection) -> set[str]:
+    """The stored reports rendered before their mail form was stored with them: to render again."""
+    query = select(Report.name).outerjoin(ReportEmail, ReportEmail.report_id == Report.id)
+    return set(conn.execute(query.where(ReportEmail.report_id.is_(None))).scalars())

@@ -69,6 +69,15 @@ class Report(Base):
     delivered_to: Mapped[list["DeliveredTo"]] = relationship(back_populates="report", cascade="all, delete-orphan")
 
 
+class ReportEmail(Base):
+    """A report as it is mailed (MIME, without its recipient's headers), stored when the report is rendered."""
+
+    __tablename__ = "report_email"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+
+
 class DeliveredTo(Base):
     """One delivery of a report to a user; the unique pair makes delivery exactly-once."""
 
