@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import Engine, text
 
+from synapse_pipeline.ingest.partitions import add_month_partitions
 from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
 from synapse_pipeline.kpis.checks import kpi_checks
 from synapse_pipeline.kpis.groups import group_key, group_names
@@ -240,11 +241,15 @@ def test_every_kpi_table_reconciles_with_its_source_and_a_broken_one_stops_the_r
     kpi_engine: Engine, warehouse_url: str
 ) -> None:
     resources = {"warehouse": Warehouse(url=warehouse_url)}
+    instance = dg.DagsterInstance.ephemeral()
+    add_month_partitions(instance, ["2025-07-01"])  # the month the hand-made rows bill
     checked = dg.materialize([grupo_produto, *kpi_assets, *kpi_checks], resources=resources)
     evaluations = checked.get_asset_check_evaluations()
     assert {e.asset_key.to_user_string() for e in evaluations} == {r.table for r in RECONCILIATIONS}
     assert all(e.passed for e in evaluations), [e.description for e in evaluations if not e.passed]
-    assert dg.materialize([relatorio_mensal], resources=resources, partition_key="2025-07-01").success
+    assert dg.materialize(
+        [relatorio_mensal], resources=resources, partition_key="2025-07-01", instance=instance
+    ).success
 
     with kpi_engine.begin() as conn:  # one client-SKU-month of giro_sku off by a tonne
         conn.execute(text("UPDATE giro_sku SET toneladas_liquidas = toneladas_liquidas + 1 WHERE sku = 'SKU_B'"))
@@ -257,6 +262,8 @@ def test_every_kpi_table_reconciles_with_its_source_and_a_broken_one_stops_the_r
     (evaluation,) = broken.get_asset_check_evaluations()
     assert not evaluation.passed
     assert f"- {escape('giro_sku 2025-07-01: 13.000000 vs 12.000000')}" in evaluation.metadata["first"].value
-    refused = dg.materialize([relatorio_mensal], resources=resources, partition_key="2025-07-01", raise_on_error=False)
+    refused = dg.materialize(
+        [relatorio_mensal], resources=resources, partition_key="2025-07-01", instance=instance, raise_on_error=False
+    )
     assert not refused.success
     assert "the KPI tables disagree with the loaded data" in failure_message(refused)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, inspect, text
 
 from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, DEMANDA_MENSAL, PREVISAO_DEMANDA, RECOMENDACAO_ESTOQUE
 from synapse_pipeline.lib.dates import add_months, as_date
+from synapse_pipeline.lib.numbers import real
 from synapse_pipeline.reports.model import ForecastLine, ForecastSection, ReorderLine
 
 TOP_FORECAST = 10
@@ -26,7 +27,7 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
         return None, [], 0, 0.0
     to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
     lines = [
-        ReorderLine(sku, action, float(stock), float(weekly), float(reorder), float(purchase))
+        ReorderLine(sku, action, real(stock), real(weekly), real(reorder), real(purchase))
         for sku, action, stock, weekly, reorder, purchase in conn.execute(
             text(
                 'SELECT "SKU", acao, estoque_t, demanda_semanal_t, ponto_pedido_t, compra_sugerida_t '
@@ -40,7 +41,7 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
         text(f"SELECT COUNT(*), SUM(compra_sugerida_t) FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b)"),
         to_buy,
     ).one()
-    return as_date(snapshot), lines, int(count), float(tonnes or 0)
+    return as_date(snapshot), lines, int(count), real(tonnes or 0)
 
 
 def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
@@ -66,7 +67,7 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
             'ORDER BY top.first DESC, p."SKU", p.horizonte'
         )
     ):
-        by_sku.setdefault(sku, (demand_class, []))[1].append(float(tonnes))
+        by_sku.setdefault(sku, (demand_class, []))[1].append(real(tonnes))
     wape = dict(
         conn.execute(
             text(f"SELECT modelo, wape FROM {AVALIACAO_PREVISAO.name} WHERE horizonte = 1 AND modelo IN (:m, 'naive')"),
@@ -78,10 +79,10 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
         base=as_date(base),
         model=str(model),
         months=tuple(as_date(m) for m, _ in totals),
-        totals=tuple(float(t) for _, t in totals),
+        totals=tuple(real(t) for _, t in totals),
         top=[ForecastLine(sku, demand_class, tuple(values)) for sku, (demand_class, values) in by_sku.items()],
-        wape=None if wape.get(model) is None else float(wape[model]),
-        naive_wape=None if wape.get("naive") is None else float(wape["naive"]),
+        wape=None if wape.get(model) is None else real(wape[model]),
+        naive_wape=None if wape.get("naive") is None else real(wape["naive"]),
         reorder_snapshot=snapshot,
         reorder=reorder,
         reorder_count=count,

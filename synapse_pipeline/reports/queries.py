@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, text
 
 from synapse_pipeline.lib.dates import add_months, as_date
+from synapse_pipeline.lib.numbers import real
 from synapse_pipeline.reports.forecast_section import forecast_section
 from synapse_pipeline.reports.model import (
     AgingBucket,
@@ -33,7 +34,7 @@ def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline
         {"first": first.isoformat(), "last": last.isoformat()},
     )
     return {
-        as_date(m): Headline(as_date(m), float(net), float(gross), float(returns), int(lines), int(clients))
+        as_date(m): Headline(as_date(m), real(net), real(gross), real(returns), int(lines), int(clients))
         for m, net, gross, returns, lines, clients in rows
     }
 
@@ -46,7 +47,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         return None
     at = {"snapshot": as_date(snapshot).isoformat()}
     aging = [
-        AgingBucket(bucket, float(tonnes), int(lots))
+        AgingBucket(bucket, real(tonnes), int(lots))
         for bucket, tonnes, lots in conn.execute(
             text(
                 "SELECT faixa_dias, SUM(toneladas), SUM(lotes) FROM estoque_aging WHERE data_estoque = :snapshot "
@@ -70,7 +71,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         at,
     ).one()
     coverage = [
-        CoverageLine(sku, nome, float(stock), float(weekly), None if cover is None else float(cover), flag)
+        CoverageLine(sku, nome, real(stock), real(weekly), None if cover is None else real(cover), flag)
         for sku, nome, stock, weekly, cover, flag in conn.execute(
             text(
                 "SELECT c.sku, cl.nome, c.estoque_toneladas, c.media_semanal_liquida, c.cobertura_semanas, "
@@ -85,7 +86,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         )
     ]
     obsolescence = [
-        ObsolescenceLine(centro, grupo, float(tonnes), float(share or 0))
+        ObsolescenceLine(centro, grupo, real(tonnes), real(share or 0))
         for centro, grupo, tonnes, share in conn.execute(
             text(
                 "SELECT es_centro, grupo, toneladas_obsoletas, participacao FROM obsolescencia "
@@ -96,9 +97,9 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
     ]
     return StockSection(
         snapshot=as_date(snapshot),
-        total_tonnes=float(total),
+        total_tonnes=real(total),
         lots=int(lots),
-        average_age_weeks=float(weighted or 0),
+        average_age_weeks=real(weighted or 0),
         aging=aging,
         reorder=int(reorder or 0),
         excess=int(excess or 0),
@@ -127,7 +128,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
     year_before = _headlines(conn, add_months(month, -12), add_months(month, -12))
     params = {"month": month.isoformat()}
     clients = [
-        ClientShare(nome, float(net), float(net) / current.net_tonnes if current.net_tonnes else 0.0)
+        ClientShare(nome, real(net), real(net) / current.net_tonnes if current.net_tonnes else 0.0)
         for nome, net in conn.execute(
             text(
                 "SELECT c.nome, SUM(g.toneladas_liquidas) AS t FROM giro_sku g "
@@ -138,7 +139,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         )
     ]
     regions = [
-        RegionSales(uf, cidade, float(net), int(lines), int(clients_))
+        RegionSales(uf, cidade, real(net), int(lines), int(clients_))
         for uf, cidade, net, lines, clients_ in conn.execute(
             text(
                 "SELECT uf, cidade, toneladas_liquidas, linhas, clientes_ativos FROM vendas_regiao "
@@ -148,7 +149,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         )
     ]
     mix = [
-        MixLine(grupo, produto, float(net), float(share or 0))
+        MixLine(grupo, produto, real(net), real(share or 0))
         for grupo, produto, net, share in conn.execute(
             text(
                 "SELECT grupo, produto, SUM(toneladas_liquidas) AS t, SUM(participacao) FROM mix_produto "

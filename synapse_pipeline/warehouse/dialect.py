@@ -1,4 +1,5 @@
-"""The few SQL expressions that PostgreSQL and SQLite spell differently, so KPI queries are written once."""
+"""The few SQL expressions that PostgreSQL and SQLite spell differently, so KPI queries are written once and give
+the same days on both (`tests/test_parity.py` compares them on every day of three years)."""
 
 from dataclasses import dataclass
 
@@ -24,9 +25,18 @@ class Dialect:
         return f"date({expr}, '-{days} days')"
 
     def months_before(self, expr: str, months: int) -> str:
+        """The same day `months` earlier, or that month's last day when it is shorter (PostgreSQL's rule).
+
+        SQLite rolls the missing days over into the next month (31 May - 3 months = 3 March): a day of the month
+        that changed means it rolled over, and the month before the one it rolled into ends on the day wanted.
+        """
         if self.name == "postgresql":
             return f"CAST(CAST({expr} AS DATE) - INTERVAL '{months} months' AS DATE)"
-        return f"date({expr}, '-{months} months')"
+        shifted = f"date({expr}, '-{months} months')"
+        return (
+            f"CASE WHEN strftime('%d', {shifted}) = strftime('%d', {expr}) THEN {shifted} "
+            f"ELSE date({shifted}, 'start of month', '-1 day') END"
+        )
 
     def days_between(self, start: str, end: str) -> str:
         if self.name == "postgresql":
