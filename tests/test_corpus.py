@@ -5,9 +5,9 @@ and the rule, and leave every table of the warehouse exactly as it was. Awkward 
 the right values in the warehouse. A corpus file replaces the export of its kind (the prefix of its name) in a
 private copy of the sample folder, the other export staying the sample's; it keeps its name, so messages name it.
 
-Quotes: the exports are unquoted, but a field wholly enclosed in double quotes is read as standard CSV (what pandas
-and PostgreSQL's COPY read; `""` stands for one quote inside it). It is the only way a value can hold a '|', as the
-CSV-injection text `"=cmd|' /C calc'!A0"` does. Any other '"' (`D"OESTE`, a quote never closed) is refused.
+Quotes: any field, the header's too, may be wholly enclosed in double quotes, as spreadsheet tools save CSV (`""`
+stands for one quote inside it). It is the only way a value can hold a '|', as the CSV-injection text
+`"=cmd|' /C calc'!A0"` does. Any other '"' (`D"OESTE`, a quote never closed) is refused.
 CSV-injection and SQL-looking text are data: stored literally and never executed (loads use COPY and bound
 parameters). They are not altered on the way in either; escaping formulas is for whatever hands data to a spreadsheet.
 """
@@ -62,15 +62,19 @@ BAD: dict[str, str] = {
     ),
     "faturamento_stray_quote.csv": (
         "faturamento_stray_quote.csv, line 4, column zs_cidade: stray '\"' (value 'SANTA BARBARA D\"OESTE'); "
-        "the exports are unquoted, a '\"' may only enclose a whole field"
+        "a '\"' may only enclose a whole field, and is written '\"\"' inside one"
     ),
     "faturamento_unclosed_quote.csv": (
         "faturamento_unclosed_quote.csv, line 5, column lote: stray '\"' (value '\"ERB803/2')"
     ),
-    # cut in the UF field, no line end: the rest of the line is missing, so its fields are empty
+    # cut in the UF field, no line end: a file still being written, or cut short
     "faturamento_truncated_last_line.csv": (
-        "faturamento_truncated_last_line.csv, line 7, column zs_uf: isin(27 allowed values) (value 'S'); "
-        "faturamento_truncated_last_line.csv, line 7, column zs_peso_liquido: not_nullable (value '')"
+        "faturamento_truncated_last_line.csv, line 7: the last line has no line end "
+        "(the file may still be being written, or was cut short)"
+    ),
+    # cut in the city field, the line end kept: the fields after it are missing, not empty
+    "faturamento_short_line.csv": (
+        "faturamento_short_line.csv, line 5: 9 fields where the header has 13 (a line cut short)"
     ),
     "faturamento_blank_line.csv": "faturamento_blank_line.csv, line 4, column data: not_nullable (value '')",
     "estoque_two_exports_concatenated.csv": (
@@ -367,3 +371,14 @@ def test_injection_text_is_stored_literally_and_never_run(good: Pipeline) -> Non
     assert good.scalar("SELECT count(*) FROM faturamento") == len(INJECTION)
     assert good.scalar("SELECT count(*) FROM clientes") == 11
     assert good.scalar("SELECT count(*) FROM estoque") == 1_471
+
+
+def test_an_export_saved_by_a_spreadsheet_loads_the_same_rows(good: Pipeline) -> None:
+    """The injection file as a spreadsheet saves it (every field and header name quoted, CRLF): the same warehouse."""
+    _load(good, "faturamento_injection.csv")
+    expected = good.checksums()
+
+    raw = _load(good, "faturamento_spreadsheet.csv")
+
+    assert good.checksums() == expected
+    assert _metadata(raw, "faturamento_raw")["data_lines"] == len(INJECTION)

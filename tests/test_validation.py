@@ -93,7 +93,13 @@ FILE_RULES = [
     ("extra column", lambda ls: [line + "|x" if line else line for line in ls], "unexpected column(s) x"),
     ("wrong delimiter", lambda ls: [line.replace("|", ";") for line in ls], "wrong delimiter ';'"),
     ("stray pipe", lambda ls: [*ls[:6], ls[6] + "|extra", *ls[7:]], "line 7: 14 fields where the header has 13"),
-    ("header only", lambda ls: ls[:1], "header only"),
+    ("header only", lambda ls: [ls[0], ""], "header only"),
+    ("cut 3 bytes before its end", lambda ls: [*ls[:-2], ls[-2][:-2]], "line 17344: the last line has no line end"),
+    (
+        "line cut short",
+        lambda ls: [*ls[:6], "|".join(ls[6].split("|")[:9]), *ls[7:]],
+        "line 7: 9 fields where the header has 13 (a line cut short)",
+    ),
     ("empty", lambda ls: [], "empty file"),
 ]
 

@@ -3,6 +3,7 @@
 Every other ingest module reads an export through its `ExportKind` and reports what it cannot load as `ExportError`.
 """
 
+import csv
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +45,16 @@ class ExportKind:
 
 ESTOQUE = ExportKind("estoque", "estoque*.csv", EstoqueExport)
 FATURAMENTO = ExportKind("faturamento", "faturamento*.csv", FaturamentoExport, weight_column="zs_peso_liquido")
+
+
+def split_fields(line: str) -> list[str]:
+    """A line's fields as spreadsheet tools write them: any field may be in double quotes, `""` a quote inside.
+
+    A line without quotes is simply split, whatever the length of its fields (`csv` refuses fields over 128 KiB).
+    """
+    if QUOTE not in line:
+        return line.split(DELIMITER)
+    return next(csv.reader([line], delimiter=DELIMITER, quotechar=QUOTE))
 
 
 class ExportError(Exception):

@@ -38,13 +38,16 @@ ROW_METHODS = {"postgresql": "COPY into the indexed table", "sqlite": "executema
 
 @contextmanager
 def _retry_lost_connections() -> Iterator[None]:
-    """Let only a lost connection reach the RetryPolicy; any other database error fails at once, rolled back."""
+    """Let only a lost connection reach the RetryPolicy; any other database error, or a file that changed while it
+    was read, fails at once, rolled back."""
     try:
         yield
     except DBAPIError as error:
         if error.connection_invalidated:
             raise
         raise dg.Failure(description=f"load rolled back: {error.orig}", allow_retries=False) from error
+    except ExportError as error:
+        raise dg.Failure(description=f"load rolled back: {error}", allow_retries=False) from error
 
 
 def _logging_progress(batches: Iterator[Batch], total: int, log: dg.DagsterLogManager) -> Iterator[Batch]:

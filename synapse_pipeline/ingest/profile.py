@@ -1,6 +1,7 @@
 """What the bytes of an export say about it (size, hash, lines, encoding, line endings), read in one streaming pass.
 
-Byte-level problems (empty file, NUL bytes, mixed encodings) are refused here, before any parsing.
+Byte-level problems (empty file, NUL bytes, a last line without its line end, mixed encodings) are refused here,
+before any parsing.
 """
 
 import codecs
@@ -9,9 +10,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from synapse_pipeline.ingest.kinds import DELIMITER, QUOTE, ExportError
+import numpy as np
+
+from synapse_pipeline.ingest.kinds import QUOTE, ExportError, split_fields
 
 BLOCK_BYTES = 1 << 23
+LINE_END = ord("\n")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -26,6 +30,7 @@ class FileProfile:
     encoding: str
     line_ending: str
     has_quotes: bool = False
+    longest_line: int = 0  # bytes, its line end included: the parser's blocks must hold it
 
 
 def _position_of(offset: int, path: Path) -> str:
@@ -35,12 +40,11 @@ def _position_of(offset: int, path: Path) -> str:
     line = before.count(b"\n") + 1
     if line == 1:
         return "line 1"
-    header = before[: before.index(b"\n")].rstrip(b"\r").split(DELIMITER.encode())
-    field_number = before[before.rindex(b"\n") + 1 :].count(DELIMITER.encode())
+    header = split_fields(before[: before.index(b"\n")].decode("utf-8", errors="replace").lstrip("\ufeff"))
+    field_number = len(split_fields(before[before.rindex(b"\n") + 1 :].decode("utf-8", errors="replace"))) - 1
     if field_number >= len(header):
         return f"line {line}"
-    column = header[field_number].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
-    return f"line {line}, column {column}"
+    return f"line {line}, column {header[field_number].strip()}"
 
 
 def file_sha256(path: Path) -> str:
@@ -65,7 +69,7 @@ def profile_file(path: Path) -> FileProfile:
     """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
-    size = newlines = crlf = 0
+    size = newlines = crlf = longest_line = open_line = 0  # open_line: the bytes of the line a block ends inside
     first = b""
     last = b""
     utf8_error_at: int | None = None
@@ -77,7 +81,13 @@ def profile_file(path: Path) -> FileProfile:
             digest.update(block)
             if not first:
                 first = block[:3]
-            newlines += block.count(b"\n")
+            ends = np.flatnonzero(np.frombuffer(block, np.uint8) == LINE_END)
+            if ends.size:
+                longest_line = max(longest_line, open_line + int(ends[0]) + 1, int(np.diff(ends).max(initial=0)))
+                open_line = len(block) - int(ends[-1]) - 1
+            else:
+                open_line += len(block)
+            newlines += ends.size
             crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
             if utf8_error_at is None:
                 unfinished, _ = utf8.getstate()  # the end of the block before, if it stopped inside a sequence
@@ -104,13 +114,12 @@ def profile_file(path: Path) -> FileProfile:
             f"{path.name}, {_position_of(nul_at, path)}: NUL byte (0x00), not text "
             "(a UTF-16 file, or a copy cut short); the exports are UTF-8 or Latin-1 text"
         )
-    if utf8_error_at is None:
-        unfinished, _ = utf8.getstate()  # a sequence the file ends in the middle of
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_error_at = size - 1
-            cp1252_ok = _decodes(unfinished, "cp1252")
+    # A file still being written, or cut short, ends inside its last line (perhaps inside a UTF-8 sequence).
+    if last != b"\n":
+        raise ExportError(
+            f"{path.name}, line {newlines + 1}: the last line has no line end "
+            "(the file may still be being written, or was cut short)"
+        )
     if utf8_error_at is None:
         encoding = "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
     elif has_multibyte:
@@ -120,13 +129,13 @@ def profile_file(path: Path) -> FileProfile:
         )
     else:
         encoding = "cp1252" if cp1252_ok else "latin-1"
-    lines = newlines + (last != b"\n")
     return FileProfile(
         path=path,
         size=size,
         sha256=digest.hexdigest(),
-        data_lines=lines - 1,
+        data_lines=newlines - 1,
         encoding=encoding,
         line_ending="CRLF" if crlf and crlf == newlines else ("mixed" if crlf else "LF"),
         has_quotes=has_quotes,
+        longest_line=longest_line,
     )

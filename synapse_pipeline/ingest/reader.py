@@ -4,7 +4,8 @@ One reader serves both the raw assets (which validate and describe a file) and t
 typed chunks into the warehouse), so a file is always parsed, cleaned and checked the same way.
 """
 
-import re
+import hashlib
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,16 +13,106 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.csv as arrow_csv
 
 from synapse_pipeline.ingest.chunks import cast_ahead, every_failure, normalise_formats
 from synapse_pipeline.ingest.cleaning import Cleaner
 from synapse_pipeline.ingest.header import check_quotes, read_header
-from synapse_pipeline.ingest.kinds import DELIMITER, ExportError, ExportKind
+from synapse_pipeline.ingest.kinds import DELIMITER, QUOTE, ExportError, ExportKind
 from synapse_pipeline.ingest.profile import FileProfile, profile_file
 from synapse_pipeline.ingest.report import ExportReport
 
 CHUNK_ROWS = 200_000
+# Arrow's streaming reader parses blocks of this size (larger if a line is longer) and reads up to 32 of them ahead:
+# 32 MiB of the file wait in memory, whatever its size.
+BLOCK_BYTES = 1 << 20
 READ, CLEAN, VALIDATE = "read", "clean", "validate"
+
+
+def _text_chunks(profile: FileProfile, header: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The data lines as frames of text (an empty value: null) indexed so that line = index + 2, by Arrow's CSV reader.
+
+    Any field may be quoted as spreadsheets do; a line with too few or too many fields stops the read, named (one
+    thread keeps Arrow's line numbers).
+    """
+    miscounted: list[arrow_csv.InvalidRow] = []
+
+    def refuse(row: arrow_csv.InvalidRow) -> str:
+        miscounted.append(row)
+        return "error"
+
+    block_size = max(BLOCK_BYTES, 3 * profile.longest_line)  # a cp1252 byte may take three in UTF-8
+    read = arrow_csv.ReadOptions(
+        use_threads=False, block_size=block_size, skip_rows=1, column_names=header, encoding=profile.encoding
+    )
+    parse = arrow_csv.ParseOptions(
+        delimiter=DELIMITER, quote_char=QUOTE, ignore_empty_lines=False, invalid_row_handler=refuse
+    )
+    text = arrow_csv.ConvertOptions(
+        column_types=dict.fromkeys(header, arrow.string()), strings_can_be_null=True, null_values=[""]
+    )
+    lines_read = 0
+    try:
+        with (
+            _Hashed(profile.path) as source,
+            arrow_csv.open_csv(source, read_options=read, parse_options=parse, convert_options=text) as blocks,
+        ):
+            for batches in _grouped(blocks, chunk_rows):
+                raw = arrow.Table.from_batches(batches).combine_chunks().to_pandas()
+                raw.index = pd.RangeIndex(lines_read, lines_read + len(raw))
+                lines_read += len(raw)
+                yield raw
+            if source.digest.hexdigest() != profile.sha256:
+                raise ExportError(
+                    f"{profile.path.name} changed while it was read (its sha256 is no longer "
+                    f"{profile.sha256[:16]}...): refused, nothing of it is kept; it is read again once it is stable"
+                )
+    except arrow.ArrowInvalid as error:
+        if not miscounted:
+            raise ExportError(f"{profile.path.name}: cannot parse: {error}") from error
+        row = miscounted[0]
+        why = "a stray '|' or a broken line" if row.actual_columns > row.expected_columns else "a line cut short"
+        raise ExportError(
+            f"{profile.path.name}, line {row.number}: {row.actual_columns} fields where the header has "
+            f"{row.expected_columns} ({why})"
+        ) from error
+
+
+class _Hashed(io.RawIOBase):
+    """A file read through once, hashing the bytes as they pass: what was parsed is what the hash names, even if the
+    path is overwritten meanwhile (a `cp` onto the same inode mid-read)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = path.open("rb")
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._file.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _grouped(blocks: Iterator[arrow.RecordBatch], rows: int) -> Iterator[list[arrow.RecordBatch]]:
+    """Arrow's parsed blocks gathered into lists of at least `rows` lines (the last one shorter)."""
+    group: list[arrow.RecordBatch] = []
+    lines = 0
+    for block in blocks:
+        group.append(block)
+        lines += block.num_rows
+        if lines >= rows:
+            yield group
+            group, lines = [], 0
+    if group:
+        yield group
 
 
 class ExportReader:
@@ -52,38 +143,14 @@ class ExportReader:
 
         Invalid chunks are not yielded but still read, so the report counts every failure in the file.
         """
-        reader = pd.read_csv(
-            self.profile.path,
-            sep=DELIMITER,
-            header=0,
-            names=self.header,
-            dtype=str,
-            encoding=self.profile.encoding,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            chunksize=self.chunk_rows,
-        )
         seconds = self.report.stage_seconds
-        try:
+        started = time.perf_counter()
+        for raw in _text_chunks(self.profile, self.header, self.chunk_rows):
+            seconds[READ] += time.perf_counter() - started
+            typed = self._process(raw[self.kind.columns])
+            if typed is not None and self.report.valid:
+                yield typed
             started = time.perf_counter()
-            for raw in reader:
-                seconds[READ] += time.perf_counter() - started
-                typed = self._process(raw[self.kind.columns])
-                if typed is not None and self.report.valid:
-                    yield typed
-                started = time.perf_counter()
-        except pd.errors.ParserError as error:
-            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-            if not found:
-                raise ExportError(f"{self.profile.path.name}: cannot parse: {error}") from error
-            expected, line, saw = found.groups()
-            raise ExportError(
-                f"{self.profile.path.name}, line {line}: {saw} fields where the header has {expected} "
-                "(a stray '|' or a broken line)"
-            ) from error
-        finally:
-            reader.close()
         self._count_duplicates()
 
     def validate(self) -> ExportReport:
