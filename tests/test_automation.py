@@ -30,20 +30,32 @@ def test_a_dropped_export_starts_exactly_one_load(data_dir: Path, tmp_path: Path
         waiting = _tick_files(instance, incoming, None)
         assert waiting.run_requests == [] and "no estoque*.csv file" in waiting.skip_message
 
+        # Half of the billing file written: not picked up while it may still be being written.
         for path in data_dir.iterdir():
             (incoming / path.name).write_bytes(path.read_bytes())
-        first = _tick_files(instance, incoming, waiting.cursor)
+        target = incoming / "faturamento 1.csv"
+        whole = target.read_bytes()
+        target.write_bytes(whole[: len(whole) // 2])
+        writing = _tick_files(instance, incoming, waiting.cursor)
+        assert writing.run_requests == [] and "waiting for estoque 1.csv, faturamento 1.csv to stop changing" in (
+            writing.skip_message
+        )
+        with target.open("ab") as rest:
+            rest.write(whole[len(whole) // 2 :])
+        still = _tick_files(instance, incoming, writing.cursor)
+        assert still.run_requests == [] and "waiting for faturamento 1.csv to stop" in still.skip_message
+        first = _tick_files(instance, incoming, still.cursor)  # unchanged since the last look: the whole file
         assert len(first.run_requests) == 1
         key = first.run_requests[0].run_key
         # Until they are validated the same files ask for the same run key: the daemon starts one run per key.
         assert [r.run_key for r in _tick_files(instance, incoming, first.cursor).run_requests] == [key]
 
         # The same content written again (new mtime) is not a new export; a change of content is.
-        target = incoming / "faturamento 1.csv"
         target.write_bytes(target.read_bytes())
-        assert [r.run_key for r in _tick_files(instance, incoming, first.cursor).run_requests] == [key]
+        settled = _tick_files(instance, incoming, _tick_files(instance, incoming, first.cursor).cursor)
+        assert [r.run_key for r in settled.run_requests] == [key]
         target.write_bytes(target.read_bytes().replace(b"CURITIBA", b"CURITIBA ", 1))
-        changed = _tick_files(instance, incoming, first.cursor)
+        changed = _tick_files(instance, incoming, _tick_files(instance, incoming, first.cursor).cursor)
         assert len(changed.run_requests) == 1
         assert changed.run_requests[0].run_key != first.run_requests[0].run_key
 
@@ -101,7 +113,8 @@ def test_first_ticks_after_the_loads_request_nothing(pipeline: Pipeline) -> None
     """On an instance that already holds the loads (after `synapse run`, a restart), nothing is asked again."""
     pipeline.load_all()
 
-    files = _tick_files(pipeline.instance, pipeline.data_dir, None)
+    looked = _tick_files(pipeline.instance, pipeline.data_dir, None)  # a first look: files not seen settle first
+    files = _tick_files(pipeline.instance, pipeline.data_dir, looked.cursor)
     months = faturamento_months_sensor.evaluate_tick(dg.build_sensor_context(instance=pipeline.instance))
 
     assert files.run_requests == [] and "last validated" in files.skip_message

@@ -17,7 +17,8 @@ from synapse_pipeline.ingest.resources import ExportFiles
 
 @dataclass(frozen=True)
 class FoundExport:
-    """An export in the data folder: its kind, path, and [size, mtime, sha256] (its stamp)."""
+    """An export in the data folder: its kind, path, and [size, mtime, sha256] (its stamp; no hash yet while it may
+    still be being written)."""
 
     kind: str
     path: Path
@@ -27,15 +28,28 @@ class FoundExport:
     def sha256(self) -> str:
         return str(self.stamp[2])
 
+    @property
+    def settled(self) -> bool:
+        """Whether its size and time were the same at the look before: not a file still being written."""
+        return bool(self.sha256)
 
-def find_exports(export_files: ExportFiles, known: dict[str, list[int | str]]) -> list[FoundExport]:
-    """Both exports with their content hash; a file whose size and mtime match its `known` stamp is not read again."""
+
+def find_exports(
+    export_files: ExportFiles, known: dict[str, list[int | str]], *, settling: bool = False
+) -> list[FoundExport]:
+    """Both exports with their content hash; a file whose size and mtime match its `known` stamp is not read again.
+
+    `settling`: a file whose size or time changed since `known` is not read yet (no hash): it may still be being
+    written, and is read at the next look if it has not changed again.
+    """
     found = []
     for kind in (ESTOQUE, FATURAMENTO):
         path = export_files.find(kind)
         stat = path.stat()
         stamp = known.get(path.name)
         if not stamp or stamp[:2] != [stat.st_size, stat.st_mtime_ns]:
+            stamp = [stat.st_size, stat.st_mtime_ns, "" if settling else file_sha256(path)]
+        elif not stamp[2]:
             stamp = [stat.st_size, stat.st_mtime_ns, file_sha256(path)]
         found.append(FoundExport(kind.name, path, stamp))
     return found

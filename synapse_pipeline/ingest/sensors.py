@@ -27,19 +27,27 @@ BATCH = 100
     job=ingest_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts ingest_job when an export in the data folder differs (by sha256) from the one last validated.",
+    description="Starts ingest_job when an export in the data folder differs (by sha256) from the one last validated, "
+    "once it has stopped changing (same size and time at two looks).",
 )
 def export_file_sensor(context: dg.SensorEvaluationContext, export_files: ExportFiles) -> dg.SensorResult:
     """Start the loads when an export in SYNAPSE_DATA_DIR differs from the one last validated (by sha256).
 
-    The cursor keeps each file's size, mtime and sha256, so an unchanged file is not hashed again; the run key is
-    the files' contents, so a file that fails validation is not tried again until it changes.
+    The cursor keeps each file's size, mtime and sha256, so an unchanged file is not hashed again; a file is read
+    only once its size and time are those of the look before (one still being written is not picked up); the run
+    key is the files' contents, so a file that fails validation is not tried again until it changes.
     """
     try:
-        exports = find_exports(export_files, json.loads(context.cursor) if context.cursor else {})
+        exports = find_exports(export_files, json.loads(context.cursor) if context.cursor else {}, settling=True)
     except ExportError as error:
         return dg.SensorResult(skip_reason=str(error), cursor=context.cursor)
     cursor = json.dumps({export.path.name: export.stamp for export in exports})
+    changing = [export.path.name for export in exports if not export.settled]
+    if changing:
+        return dg.SensorResult(
+            skip_reason=f"waiting for {', '.join(changing)} to stop changing (size or time differ from the last look)",
+            cursor=cursor,
+        )
     if all_validated(context.instance, exports):
         return dg.SensorResult(skip_reason="the exports are the ones last validated", cursor=cursor)
     return dg.SensorResult(run_requests=[load_request(exports)], cursor=cursor)
