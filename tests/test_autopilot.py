@@ -29,6 +29,7 @@ from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
+from synapse_pipeline.warehouse.backup import SQLITE_SUFFIX, backups
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from tests.support import PASSWORD, at_terminal, kill_processes_mentioning
@@ -74,6 +75,18 @@ class Autopilot:
         try:
             with engine.connect() as conn:
                 return dict(conn.execute(text("SELECT name, content FROM report")).all())
+        finally:
+            engine.dispose()
+
+    def newest_backup_holds(self, table: str) -> int | None:
+        """The rows of `table` in the newest backup the daemon took (None: none yet)."""
+        taken = backups(self.state_dir / "backups", SQLITE_SUFFIX)
+        if not taken:
+            return None
+        engine = make_engine(f"sqlite:///{taken[-1]}")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
         finally:
             engine.dispose()
 
@@ -174,6 +187,13 @@ def test_left_to_the_daemon_exports_end_as_mail_and_failures_reach_the_admin(
         assert autopilot.scalar("SELECT count(*) FROM report") == SAMPLE_MONTHS
         assert autopilot.scalar("SELECT count(*) FROM giro_sku") > 0
         assert autopilot.mail_to(autopilot.admin) == []  # nothing failed
+        # The daemon backs the warehouse up once the tables and reports are done: the newest backup holds them.
+        wait_until(
+            lambda: autopilot.newest_backup_holds("report") == SAMPLE_MONTHS,
+            CHAIN_SECONDS,
+            "a backup with every report",
+        )
+        assert autopilot.newest_backup_holds("faturamento") == autopilot.scalar("SELECT count(*) FROM faturamento")
 
         # 2. A corrected billing file: that month and the later reports that show it change; earlier ones do not.
         before = autopilot.reports()
