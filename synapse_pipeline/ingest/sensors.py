@@ -45,7 +45,8 @@ def export_file_sensor(context: dg.SensorEvaluationContext, export_files: Export
     changing = [export.path.name for export in exports if not export.settled]
     if changing:
         return dg.SensorResult(
-            skip_reason=f"waiting for {', '.join(changing)} to stop changing (size or time differ from the last look)",
+            skip_reason=f"{', '.join(changing)}: new or changed since the last look; read at the next look if its "
+            "size and time stay the same (a file still being written is not picked up)",
             cursor=cursor,
         )
     if all_validated(context.instance, exports):
