@@ -23,6 +23,7 @@ SMTP_STARTTLS_ENV = "SYNAPSE_SMTP_STARTTLS"
 SMTP_SENDER_ENV = "SYNAPSE_SMTP_SENDER"
 
 UI_URL_ENV = "SYNAPSE_UI_URL"
+RETRY_SECONDS_ENV = "SYNAPSE_RETRY_SECONDS"  # the wait before the first retry of a failed rebuild or report
 
 OWNER = "team:dados"  # who answers for every asset, shown in the UI
 CODE_LOCATION_NAME = "synapse_pipeline"  # as in workspace.yaml and [tool.dg.project]

@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from synapse_pipeline.definitions import defs
 from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.sample_data.generator import generate
-from synapse_pipeline.settings import PROJECT_ROOT, embedded_dagster_home
+from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, RETRY_SECONDS_ENV, embedded_dagster_home
 from synapse_pipeline.warehouse.backup import SQLITE_SUFFIX, backups
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
@@ -43,6 +44,7 @@ CHAIN_SECONDS = 360
 SAMPLE_MONTHS = 20
 CORRECTED_MONTH = "2025-03"
 SENSORS = 7  # every sensor of the code location, the automation sensor included
+IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 @dataclass
@@ -218,6 +220,45 @@ def test_left_to_the_daemon_exports_end_as_mail_and_failures_reach_the_admin(
         assert "ingest_job" in alert and "faturamento_raw" in alert and "zs_uf" in alert
         assert len(autopilot.mail_to(autopilot.reader)) == SAMPLE_MONTHS
         assert autopilot.checksums() == checksums
+
+
+def test_a_rebuild_failing_half_way_through_the_automation_is_retried_and_heals_with_no_new_export(
+    autopilot: Autopilot, sample_dir: Path
+) -> None:
+    """The warehouse locked by another writer once the loads are done: the automation's rebuild fails, the admin
+    hears of it; the lock released, the retry rebuilds the tables and every report reaches the reader."""
+    database = autopilot.state_dir / "synapse.db"
+    autopilot.env[DATABASE_URL_ENV] = f"sqlite:///{database}?timeout=3"  # a writer gives up after 3 s, not 600
+    autopilot.env[RETRY_SECONDS_ENV] = "20"
+    with dg.DagsterInstance.from_config(autopilot.env["DAGSTER_HOME"]) as instance, daemon(autopilot):
+        for export in sample_dir.iterdir():
+            shutil.copy(export, autopilot.data_dir / export.name)
+
+        def runs(*statuses: dg.DagsterRunStatus, job: str | None = None) -> list[dg.DagsterRun]:
+            return list(instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=list(statuses))))
+
+        rebuild = "__ASSET_JOB"  # the automation's runs
+        wait_until(lambda: bool(runs(*IN_PROGRESS, job=rebuild)), CHAIN_SECONDS, "the automation's rebuild launched")
+        lock = sqlite3.connect(database, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")  # another writer holds the warehouse: the rebuild cannot write
+        try:
+            wait_until(lambda: bool(runs(dg.DagsterRunStatus.FAILURE)), CHAIN_SECONDS, "a rebuild or report failing")
+        finally:
+            lock.rollback()
+            lock.close()
+        exports = {p.name: p.stat().st_mtime for p in autopilot.data_dir.iterdir()}
+        wait_until(
+            lambda: len(autopilot.mail_to(autopilot.reader)) == SAMPLE_MONTHS,
+            CHAIN_SECONDS,
+            "every month's report in the reader's mail, after the retry",
+        )
+        assert {p.name: p.stat().st_mtime for p in autopilot.data_dir.iterdir()} == exports  # no new export
+        assert autopilot.scalar("SELECT count(*) FROM giro_sku") > 0
+        assert autopilot.scalar("SELECT count(*) FROM report") == SAMPLE_MONTHS
+        failed = runs(dg.DagsterRunStatus.FAILURE)
+        assert any(run.run_id in name for run in failed for name in autopilot.mail_to(autopilot.admin))
+        ingests = instance.get_runs(filters=dg.RunsFilter(job_name="ingest_job"))
+        assert len(ingests) == 1  # healed from the same export, read once
 
 
 def _sensor_ticks(instance: dg.DagsterInstance) -> dict[str, int]:

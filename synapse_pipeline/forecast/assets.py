@@ -24,7 +24,7 @@ from synapse_pipeline.forecast.tables import (
     RECOMENDACAO_ESTOQUE,
     replace_rows,
 )
-from synapse_pipeline.kpis.automation import KPI_AUTOMATION
+from synapse_pipeline.kpis.automation import REBUILD_AUTOMATION
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.models import stored_type
@@ -71,7 +71,7 @@ def _forecast_asset(
         kinds={"python", "sql"},
         metadata=_table_metadata(table),
         code_version=forecast_version(),
-        automation_condition=KPI_AUTOMATION,
+        automation_condition=REBUILD_AUTOMATION,
     )
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 from sqlalchemy import Connection, select, text
 
-from synapse_pipeline.kpis.automation import KPI_AUTOMATION
+from synapse_pipeline.kpis.automation import REBUILD_AUTOMATION
 from synapse_pipeline.kpis.catalog import COLUMN_TYPES, KPIS, Kpi
 from synapse_pipeline.kpis.groups import GRUPO_PRODUTO, group_names
 from synapse_pipeline.lib import markdown
@@ -33,7 +33,7 @@ def _replace_table(conn: Connection, table: str, select_sql: str) -> int:
     deps=["estoque", "faturamento"],
     kinds={"sql"},
     metadata={"dagster/table_name": GRUPO_PRODUTO},
-    automation_condition=KPI_AUTOMATION,
+    automation_condition=REBUILD_AUTOMATION,
 )
 def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     """One name per product group across both exports, compared case- and accent-insensitively."""
@@ -79,7 +79,7 @@ def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": schema, "dagster/table_name": kpi.name},
         kinds={"sql"},
         code_version=sql_version(kpi),
-        automation_condition=KPI_AUTOMATION,
+        automation_condition=REBUILD_AUTOMATION,
     )
     def _kpi(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.engine.begin() as conn:

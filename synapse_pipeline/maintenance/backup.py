@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
+from synapse_pipeline.kpis.automation import REBUILD_AUTOMATION
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.warehouse.backup import BackupError, backup_with_checksums, backups, kind_of
 from synapse_pipeline.warehouse.resource import Warehouse
@@ -24,8 +25,8 @@ SECONDS_KEY = "duration_seconds"
 # The spec's loading script ends every load with a dump: after any table it copies changes, once nothing it copies
 # is missing, under way or about to be rebuilt in the same tick (so a load's rebuilds land in the same backup).
 BACKUP_AUTOMATION = (
-    dg.AutomationCondition.eager() & ~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested())
-).with_label("after every change, once the tables it copies are rebuilt")
+    REBUILD_AUTOMATION & ~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested())
+).with_label("after every change, once the tables it copies are rebuilt; retried after a failure")
 
 
 class BackupSettings(dg.ConfigurableResource):

@@ -4,14 +4,16 @@ A corrected month changes its own report and the later ones that show it (trend,
 reads nothing after X's end, so earlier reports stay as they are, byte for byte.
 """
 
+import json
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import takewhile
 
 import dagster as dg
 
-from synapse_pipeline.forecast.jobs import FORECAST_GROUP, forecast_job
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
-from synapse_pipeline.kpis.jobs import kpi_job
+from synapse_pipeline.kpis.automation import retry_wait
 from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY
 from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.reports.queries import monthly_report
@@ -19,36 +21,47 @@ from synapse_pipeline.reports.store import without_mail_form
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
-IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
+RUNS_SEEN = 50  # report runs read to count the failed ones in a row
 
 
-def _inputs(context: dg.SensorEvaluationContext) -> tuple[int | None, list[dg.AssetKey]]:
-    """The newest storage id among the report's inputs (None: one was never made), and the automated tables, with
-    what they feed, that are older than one of their own inputs: a KPI rebuild still to do."""
+def _inputs(context: dg.SensorEvaluationContext) -> tuple[int | None, bool]:
+    """The newest storage id among the report's inputs (None: one was never made), and whether an automated table
+    among them is older than one of its own inputs: its rebuild, which the automation makes, is still to come."""
     graph = context.repository_def.asset_graph  # type: ignore[union-attr]
+    inputs = dg.AssetSelection.assets(RELATORIO_MENSAL).upstream(include_self=False).resolve(graph)
     records = context.instance.get_asset_records(list(graph.get_all_asset_keys()))
     ids = {
         record.asset_entry.asset_key: record.asset_entry.last_materialization_record.storage_id
         for record in records
         if record.asset_entry.last_materialization_record is not None
     }
-    inputs = dg.AssetSelection.assets(RELATORIO_MENSAL).upstream(include_self=False).resolve(graph)
     if not inputs <= ids.keys():
-        return None, []
-    automated = {key for key in ids if graph.get(key).automation_condition is not None}
-    behind = [key for key in automated if any(ids.get(p, 0) > ids[key] for p in graph.get(key).parent_keys)]
-    lagging = dg.AssetSelection.assets(*behind).downstream().resolve(graph) & automated if behind else set()
-    return max(ids[key] for key in inputs), sorted(lagging, key=lambda key: key.to_user_string())
+        return None, False
+    automated = [key for key in inputs if graph.get(key).automation_condition is not None]
+    behind = any(ids.get(parent, 0) > ids[key] for key in automated for parent in graph.get(key).parent_keys)
+    return max(ids[key] for key in inputs), behind
 
 
-def _run_in_progress(instance: dg.DagsterInstance) -> bool:
-    return bool(instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS), limit=1))
+@dataclass(frozen=True)
+class _Retry:
+    """The latest report run, failed, and when its retry is due (`retry_wait` of the failed report runs in a row)."""
+
+    run_id: str
+    due: datetime
+
+
+def _failed_report_run(instance: dg.DagsterInstance) -> _Retry | None:
+    records = instance.get_run_records(filters=dg.RunsFilter(job_name=relatorio_job.name), limit=RUNS_SEEN)
+    failed = list(takewhile(lambda record: record.dagster_run.status == dg.DagsterRunStatus.FAILURE, records))
+    if not failed or failed[0].end_time is None:
+        return None
+    ended = datetime.fromtimestamp(failed[0].end_time, UTC)
+    return _Retry(failed[0].dagster_run.run_id, ended + retry_wait(len(failed)))
+
+
+def _cursor(text: str | None) -> dict[str, int | str | None]:
+    """What the last look saw: the inputs' newest storage id and the failed report run it retried."""
+    return json.loads(text) if text and text.startswith("{") else {"inputs": int(text) if text else None}
 
 
 def _recorded_figures(instance: dg.DagsterInstance, month: str) -> str | None:
@@ -72,42 +85,31 @@ def _ranges(months: list[str], keys: list[str]) -> Iterator[list[str]]:
         yield run
 
 
-def _catch_up(context: dg.SensorEvaluationContext, lagging: list[dg.AssetKey], newest: int) -> list[dg.RunRequest]:
-    """One run per job of the tables left behind: the forecast tables in forecast_job, the KPI tables in kpi_job."""
-    graph = context.repository_def.asset_graph  # type: ignore[union-attr]
-    by_job: dict[str, list[dg.AssetKey]] = {}
-    for key in lagging:
-        job = forecast_job if graph.get(key).group_name == FORECAST_GROUP else kpi_job
-        by_job.setdefault(job.name, []).append(key)
-    return [
-        dg.RunRequest(job_name=job, asset_selection=keys, run_key=f"{job}-behind@{newest}")
-        for job, keys in sorted(by_job.items())
-    ]
-
-
 @dg.sensor(
-    jobs=[relatorio_job, kpi_job, forecast_job],
+    jobs=[relatorio_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Re-renders exactly the months whose figures differ from their stored report; first rebuilds a KPI "
-    "or forecast table left behind by its inputs.",
+    description="Re-renders exactly the months whose figures differ from their stored report, once the KPI and "
+    "forecast tables are rebuilt; retries a failed report run after a wait.",
 )
 def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """Render again each month whose figures differ from those its stored report was rendered from.
 
-    Looks once per change of the report's inputs, when the KPI tables are newer than what they are built from; a
-    range of consecutive months renders in one run. Eager automation counts a KPI rebuild that overlapped a load as
-    done; once nothing runs, a table so left behind is rebuilt here, with the tables it feeds.
+    Looks once per change of the report's inputs, when no KPI or forecast table is older than its own inputs (the
+    automation rebuilds those), and again when a failed report run's wait is over; a range of consecutive months
+    renders in one run.
     """
-    newest, lagging = _inputs(context)
+    newest, behind = _inputs(context)
     if newest is None:
         return dg.SensorResult(skip_reason="waiting for the report's inputs (loads, KPI and forecast tables)")
-    if lagging:
-        if _run_in_progress(context.instance):
-            return dg.SensorResult(skip_reason="waiting for the runs under way (loads, KPI and forecast tables)")
-        return dg.SensorResult(run_requests=_catch_up(context, lagging, newest))
-    if context.cursor == str(newest):
-        return dg.SensorResult(skip_reason="the report's inputs have not changed")
+    if behind:
+        return dg.SensorResult(skip_reason="waiting for the KPI and forecast tables to be rebuilt from their inputs")
+    seen = _cursor(context.cursor)
+    failed = _failed_report_run(context.instance)
+    retry = failed if failed and failed.due <= datetime.now(UTC) and failed.run_id != seen.get("retried") else None
+    if seen.get("inputs") == newest and retry is None:
+        waiting = f"; the failed run {failed.run_id} is retried after {failed.due:%Y-%m-%d %H:%M} UTC" if failed else ""
+        return dg.SensorResult(skip_reason=f"the report's inputs have not changed{waiting}")
     stale = []
     keys = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     with warehouse.engine.connect() as conn:
@@ -118,12 +120,14 @@ def stale_reports_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
             figures = report.figures_sha256() if report else None
             if figures != _recorded_figures(context.instance, month) or (report and report.name in unmailed):
                 stale.append(month)
+    attempt = f" retrying {retry.run_id}" if retry else ""
     requests = [
         dg.RunRequest(
             job_name=relatorio_job.name,
-            run_key=f"relatorio:{run[0]}..{run[-1]}@{newest}",
+            run_key=f"relatorio:{run[0]}..{run[-1]}@{newest}{attempt}",
             tags={PARTITION_RANGE_START_TAG: run[0], PARTITION_RANGE_END_TAG: run[-1]},
         )
         for run in _ranges(stale, keys)
     ]
-    return dg.SensorResult(run_requests=requests, cursor=str(newest))
+    retried = retry.run_id if retry else seen.get("retried")
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"inputs": newest, "retried": retried}))

@@ -42,7 +42,8 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        waits = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_SECONDS}  # a URL's own `?timeout=` wins
+        engine = create_engine(parsed, connect_args=waits)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
