@@ -70,6 +70,22 @@ def env_or_default_config(name: str, default: str) -> str | dict[str, str]:
     return {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
 
 
+def deployment_only(resource: dg.ConfigurableResource, description: str) -> dg.ResourceDefinition:
+    """The resource exactly as the deployment's environment sets it, with nothing a run's config may change.
+
+    Whoever can launch a run (anyone who reaches the UI) could otherwise point it at their own database, mail server
+    or folders, with the real password: such a launch is refused ("unexpected config entry") before any run exists.
+    """
+    config = {
+        name: {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
+        for name in type(resource).model_fields
+        if (value := getattr(resource, name)) is not None
+    }
+    return resource.get_resource_definition().configured(
+        lambda _: config, config_schema={}, description=f"{description} Set by the deployment's environment only."
+    )
+
+
 # Where the root dagster.yaml puts its files; `synapse` points DAGSTER_HOME there instead (see below).
 _STORAGE_KEYS = ("storage", "local_artifact_storage", "compute_logs")
 

@@ -1,15 +1,19 @@
 """Helpers shared by the tests: running the ingest assets the way Dagster does, and reading the results."""
 
+import json
 import os
 import pty
 import signal
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from select import select as wait_for_output
 
 import dagster as dg
+import pytest
 from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.engine import URL
 
@@ -183,3 +187,30 @@ def exports_moved(source: Path, target: Path, last_day: date, first_day: date = 
         (target / name).write_text(header + "".join(kept), encoding="utf-8")
         written = len(kept)
     return written
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
+    """Poll `condition` every 2 s; returns the seconds it took, fails with `what` after `seconds`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"not within {seconds:.0f} s: {what}")
+        time.sleep(2)
+    return time.monotonic() - started
+
+
+def graphql(port: int, query: str, **variables: object) -> dict:
+    """A query to the webserver's GraphQL endpoint, as the UI sends it."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def answers(port: int) -> bool:
+    try:
+        return bool(graphql(port, "{ version }"))
+    except OSError:
+        return False

@@ -15,8 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, RETRY_SECO
 from synapse_pipeline.warehouse.backup import SQLITE_SUFFIX, backups
 from synapse_pipeline.warehouse.database import create_schema, make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from tests.support import PASSWORD, at_terminal, kill_processes_mentioning
+from tests.support import PASSWORD, answers, at_terminal, graphql, kill_processes_mentioning, wait_until
 
 pytestmark = pytest.mark.slow  # a real dagster-daemon: out of the fast lane
 
@@ -99,16 +98,6 @@ class Autopilot:
                 return warehouse_checksums(conn)
         finally:
             engine.dispose()
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
-    """Poll `condition` every 2 s; returns the seconds it took, fails with `what` after `seconds`."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"not within {seconds:.0f} s: {what}")
-        time.sleep(2)
-    return time.monotonic() - started
 
 
 @pytest.fixture
@@ -333,16 +322,6 @@ def test_synapse_run_names_a_bad_value_by_file_line_and_column(autopilot: Autopi
     assert "'XX'" in failed.stderr
 
 
-def _graphql(port: int, query: str, **variables: object) -> dict:
-    """A query to the webserver's GraphQL endpoint, as the UI sends it."""
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["data"]
-
-
 AUTOMATION_STATUS = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name }
     sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
 JOB_RUNS = """query ($selector: PipelineSelector!) { pipelineOrError(params: $selector) {
@@ -379,8 +358,8 @@ def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_ti
         start_new_session=True,
     )
     try:
-        wait_until(lambda: _answers(port), 180, "the UI answering")
-        (repository,) = _graphql(port, AUTOMATION_STATUS)["repositoriesOrError"]["nodes"]
+        wait_until(lambda: answers(port), 180, "the UI answering")
+        (repository,) = graphql(port, AUTOMATION_STATUS)["repositoriesOrError"]["nodes"]
         assert repository["location"]["name"] == "synapse_pipeline"
         assert {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]} == dict.fromkeys(
             [s.name for s in defs.sensors or ()], "RUNNING"
@@ -390,9 +369,9 @@ def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_ti
         )
         selector = {"repositoryName": "__repository__", "repositoryLocationName": "synapse_pipeline"}
         for job in SYNAPSE_RUN_JOBS:
-            runs = _graphql(port, JOB_RUNS, selector={**selector, "pipelineName": job})["pipelineOrError"]["runs"]
+            runs = graphql(port, JOB_RUNS, selector={**selector, "pipelineName": job})["pipelineOrError"]["runs"]
             assert [run["status"] for run in runs] == ["SUCCESS"], job
-        timeline = _graphql(port, TIMELINE_RUNS)["runsOrError"]["results"]
+        timeline = graphql(port, TIMELINE_RUNS)["runsOrError"]["results"]
         origin = {"repositoryLocationName": "synapse_pipeline", "repositoryName": "__repository__"}
         assert sorted(run["pipelineName"] for run in timeline if run["repositoryOrigin"] == origin) == sorted(
             SYNAPSE_RUN_JOBS
@@ -404,13 +383,6 @@ def test_dagster_dev_in_a_clean_checkout_shows_synapse_runs_on_their_jobs_and_ti
         os.killpg(dev.pid, signal.SIGTERM)
         dev.wait(timeout=60)
         kill_processes_mentioning(str(checkout))
-
-
-def _answers(port: int) -> bool:
-    try:
-        return bool(_graphql(port, "{ version }"))
-    except OSError:
-        return False
 
 
 def _dagster(autopilot: Autopilot, *args: str) -> subprocess.CompletedProcess[str]:

@@ -149,6 +149,14 @@ def test_duplicate_email_is_refused_whatever_its_case(engine: Engine) -> None:
     ("fields", "message"),
     [
         ({"username": "   "}, "username must not be empty"),
+        # A line break would print as a second line in `synapse users list` (and never reach a mail header).
+        (
+            {"username": "ana\r\nBcc: evil@example.com"},
+            re.escape("the username must be one line of printable text: character 4 is '\\r'"),
+        ),
+        ({"username": "ana\tsilva"}, re.escape("character 4 is '\\t'")),
+        ({"username": "ana\u200bsilva"}, re.escape("character 4 is '\\u200b'")),  # invisible: shows as "anasilva"
+        ({"username": "a" * 101}, re.escape("at most 100 characters (101 given)")),
         ({"email": "ana@example"}, "not a valid email address"),
         ({"password": "short"}, "at least 8 characters"),
     ],

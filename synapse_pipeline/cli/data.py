@@ -10,7 +10,9 @@ from synapse_pipeline.settings import PROJECT_ROOT
 
 
 @click.command("generate-data")
-@click.option("--out", type=click.Path(path_type=Path), default=PROJECT_ROOT / "data", show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT / "data", show_default=True
+)
 @click.option("--clients", type=int, default=11, show_default=True)
 @click.option("--faturamento-rows", type=int, default=17_343, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)

@@ -1,11 +1,47 @@
-"""How a `synapse` command fails: its message on standard error and exit status 1, whatever went wrong."""
+"""How a `synapse` command fails: one sentence on standard error and exit status 1, whatever went wrong; the
+traceback only for whoever asks for it with `--verbose`."""
 
 from typing import NoReturn
 
 import click
+from sqlalchemy.exc import DBAPIError
+
+VERBOSE = "synapse.verbose"  # in click's `meta`, which the group's context shares with its command's
 
 
 def fail(message: str) -> NoReturn:
     """End the command: `message` on standard error, exit status 1."""
     click.echo(message, err=True)
     raise click.exceptions.Exit(1)
+
+
+class CommandError(Exception):
+    """An error a command has put in one sentence for the person at the terminal; the error it explains is its
+    cause, in the traceback that `--verbose` adds."""
+
+
+def remember_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """`--verbose` given to `synapse` or to its command holds for both: `synapse --verbose run` is `synapse run
+    --verbose`, and either shows the traceback of an error."""
+    ctx.meta[VERBOSE] = ctx.meta.get(VERBOSE, False) or value
+    return ctx.meta[VERBOSE]
+
+
+def database_reason(message: str) -> str:
+    """What the database server itself said, from the driver's message: `connection refused`, `role "x" does not
+    exist`, without libpq's lead-in (`connection to server at ... failed: FATAL:`) or its hints."""
+    reason = message.strip().splitlines()[0] if message.strip() else message
+    reason = reason.rpartition(" failed: ")[2].removeprefix("FATAL:").strip()
+    # libpq capitalises its own reasons ("Connection refused"); inside a sentence they read as the server's words
+    return reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
+
+
+def explanation(error: Exception) -> str:
+    """One sentence for an error that no command turned into its own: the database's reason for a database error,
+    else the first line of the error's message (the rest, and the traceback, with `--verbose`)."""
+    if isinstance(error, CommandError):
+        return str(error)
+    if isinstance(error, DBAPIError):
+        return f"the database refused: {database_reason(str(error.orig))}"
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from synapse_pipeline.delivery.alerts import step_failure_text
+from synapse_pipeline.delivery.alerts import run_failure_text, step_failure_text
 from synapse_pipeline.settings import PROJECT_ROOT, state_dir
 
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
@@ -29,8 +29,12 @@ LAUNCHED_BY_TAG = "synapse/launched_by"
 
 
 def direct_home(home: Path) -> Path:
-    """A DAGSTER_HOME beside the state: `home`'s settings and storage, with runs started as they are submitted."""
-    settings = yaml.safe_load((home / "dagster.yaml").read_text()) or {}
+    """A DAGSTER_HOME beside the state: `home`'s settings and storage, with runs started as they are submitted.
+
+    A home without a dagster.yaml is Dagster's defaults, with its storage in that folder, as Dagster's docs say.
+    """
+    found = home / "dagster.yaml"
+    settings = (yaml.safe_load(found.read_text()) if found.exists() else None) or {}
     # What DAGSTER_HOME's storage defaults to, spelled out, since this instance lives elsewhere.
     settings.setdefault("storage", {"sqlite": {"base_dir": str(home)}})
     settings.setdefault(
@@ -59,15 +63,25 @@ class LaunchError(Exception):
     """A run could not be launched at all (the code location did not load, bad config)."""
 
 
-def failure_text(instance: dg.DagsterInstance, run_id: str) -> str:
-    """The failed steps of a run and what each said, else the run's own failure message."""
+def failure_text(instance: dg.DagsterInstance, run_id: str, rerun: str) -> str:
+    """The failed steps of a run and what each said; else the run's own error; else, for a run ended from outside
+    (its process killed, the run canceled), Dagster's message and what to do: `rerun` again."""
     lines = []
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         if record.dagster_event is not None:
             lines.append(f"{record.dagster_event.step_key}: {step_failure_text(record.dagster_event)}")
-    if not lines:
-        lines = [record.message for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)]
-    return "\n".join(line.strip() for line in lines)
+    if lines:
+        return "\n".join(line.strip() for line in lines)
+    # The first record: a lost run process may be reported twice, by each of two watchers that noticed it.
+    ended = instance.all_logs(run_id, of_type={dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_CANCELED})
+    if not ended:
+        return ""
+    said = run_failure_text(ended[0].dagster_event) if ended[0].dagster_event else ""
+    if said:
+        return said
+    # Nothing failed inside the run: it was stopped from outside, and its unfinished transaction went with it.
+    stopped = "The run was stopped before it ended and its unfinished writes were rolled back"
+    return f"{ended[0].message.strip()}\n{stopped}: run `{rerun}` again."
 
 
 class Launcher:

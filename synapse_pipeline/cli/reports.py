@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.cli.errors import CommandError, fail
 from synapse_pipeline.cli.warehouse import connection
 from synapse_pipeline.warehouse.models import Report
 
@@ -32,9 +32,14 @@ def export(name: str, file: Path) -> None:
 
     NAME is a stored report's, e.g. relatorio-mensal-2025-07.
     """
+    if not file.parent.exists():
+        fail(f"synapse: the folder {file.parent} does not exist")
     with connection() as conn:
         content = conn.execute(select(Report.content).where(Report.name == name)).scalar()
     if content is None:
         fail(f"no report named {name!r} (see: synapse reports list)")
-    file.write_text(content, encoding="utf-8")
+    try:
+        file.write_text(content, encoding="utf-8")
+    except OSError as error:  # a folder of that name, no permission, a read-only file system, a full disk
+        raise CommandError(f"{file} cannot be written: {(error.strerror or str(error)).lower()}") from error
     click.echo(f"{name} -> {file}")

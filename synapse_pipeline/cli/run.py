@@ -13,20 +13,27 @@ import click
 import dagster as dg
 from sqlalchemy import select
 
-from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.cli.errors import fail, remember_verbose
 from synapse_pipeline.cli.launch import LatestMessage, Launcher, LaunchError, failure_text
-from synapse_pipeline.cli.warehouse import connection, print_summary
+from synapse_pipeline.cli.warehouse import connection, print_summary, warehouse_url
 from synapse_pipeline.delivery.jobs import delivery_run_config
 from synapse_pipeline.ingest.loads import PROGRESS_PREFIX
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 from synapse_pipeline.ingest.raw import billed_months
-from synapse_pipeline.settings import embedded_dagster_home
+from synapse_pipeline.lib.files import private_folder
+from synapse_pipeline.settings import DATA_DIR_ENV, PROJECT_ROOT, default_data_dir, embedded_dagster_home, state_dir
 from synapse_pipeline.warehouse.models import Report
 
 
 def _launcher() -> Launcher:
-    """A launcher on the instance of DAGSTER_HOME, by default the embedded one in `.synapse/dagster/`."""
+    """A launcher on the instance of DAGSTER_HOME, by default the embedded one in `.synapse/dagster/`; the runs'
+    warehouse is checked first, since a URL of an unsupported kind would fail every run the same way."""
+    warehouse_url()
+    if not os.environ.get("DAGSTER_HOME"):
+        private_folder(state_dir())  # the embedded instance's runs and logs: their owner's only, like the warehouse
     home = os.environ.get("DAGSTER_HOME") or str(embedded_dagster_home())
+    if not Path(home).is_dir():
+        fail(f"synapse: the folder {home} does not exist (DAGSTER_HOME): create it, or unset DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = home
     return Launcher(dg.DagsterInstance.get(), Path(home))
 
@@ -65,7 +72,8 @@ def _launch(
 def _fail_unless_succeeded(launcher: Launcher, job: str, run: dg.DagsterRun) -> None:
     """The command ends with the run when it did not succeed, saying which steps failed and why."""
     if run.status != dg.DagsterRunStatus.SUCCESS:
-        fail(f"{job} did not succeed (run {run.run_id}):\n{failure_text(launcher.instance, run.run_id)}")
+        why = failure_text(launcher.instance, run.run_id, rerun=click.get_current_context().command_path)
+        fail(f"{job} did not succeed (run {run.run_id}):\n{why}")
 
 
 def _month_range(months: list[str]) -> dict[str, str]:
@@ -74,7 +82,12 @@ def _month_range(months: list[str]) -> dict[str, str]:
 
 
 @click.command()
-@click.option("--verbose", is_flag=True, help="Also print each run's Dagster event log (always in the UI).")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    callback=remember_verbose,
+    help="Also print each run's Dagster event log (always in the UI), and an error's traceback.",
+)
 def run(verbose: bool) -> None:
     """Materialize everything: loads, KPIs, forecast, reports, a backup.
 
@@ -82,6 +95,9 @@ def run(verbose: bool) -> None:
     tables, the forecast, every month's report in one run and a backup, on the configured warehouse; each run is
     on its job's page and the timeline in the UI. Then every table's row count and checksum.
     """
+    data = PROJECT_ROOT / (os.environ.get(DATA_DIR_ENV) or default_data_dir())  # the runs' folder: they start there
+    if not data.is_dir():
+        fail(f"synapse: the folder {data} does not exist ({DATA_DIR_ENV}, where the exports arrive)")
     launcher = _launcher()
     _launch(launcher, "ingest_job", "validate the exports, load clientes, estoque", verbose=verbose)
     months = billed_months(launcher.instance)

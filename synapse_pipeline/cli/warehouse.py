@@ -7,19 +7,38 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from synapse_pipeline.cli.errors import fail
+from synapse_pipeline.cli.errors import CommandError, database_reason, fail
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
-from synapse_pipeline.settings import database_url
+from synapse_pipeline.settings import DATABASE_URL_ENV, database_url
 from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
-from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
+from synapse_pipeline.warehouse.database import UnsupportedDatabase, create_schema, make_engine, masked, normalise_url
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 
 
+def warehouse_url() -> str:
+    """The configured warehouse's URL (`settings.database_url()`), refused in one sentence when it names no
+    warehouse the project supports: SQLAlchemy would otherwise fail on a driver nobody installed."""
+    url = database_url()
+    try:
+        normalise_url(url)
+    except UnsupportedDatabase as error:
+        fail(f"synapse: {DATABASE_URL_ENV}: {error}")
+    return url
+
+
 def open_engine() -> Engine:
-    """The configured warehouse (`settings.database_url()`), its schema brought up to date (idempotent)."""
-    engine = make_engine(database_url())
+    """The configured warehouse, its schema brought up to date (idempotent); one that cannot be reached is named
+    (password masked) with the database's own reason."""
+    url = warehouse_url()
+    engine = make_engine(url)
+    try:
+        engine.connect().close()  # the pooled connection is the one create_schema then uses
+    except OperationalError as error:
+        engine.dispose()
+        reason = database_reason(str(error.orig))
+        raise CommandError(f"cannot connect to the database {masked(url)}: {reason}") from error
     create_schema(engine)
     return engine
 

@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from synapse_pipeline.delivery.alerts import first_lines, send_alert, step_failure_text
+from synapse_pipeline.delivery.alerts import first_lines, run_failure_text, send_alert, step_failure_text
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.settings import ui_url
 from synapse_pipeline.warehouse.resource import Warehouse
@@ -16,7 +16,8 @@ def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
     for event in context.get_step_failure_events():
         steps.append(event.step_key or "?")
         errors.append(f"{event.step_key}: {step_failure_text(event)}")
-    return ", ".join(steps) or "(no step: the run itself)", "\n\n".join(errors) or (context.failure_event.message or "")
+    run_error = run_failure_text(context.failure_event) or context.failure_event.message or ""
+    return ", ".join(steps) or "(no step: the run itself)", "\n\n".join(errors) or run_error
 
 
 @dg.run_failure_sensor(

@@ -5,6 +5,7 @@ Plain-text messages, one per admin, named so that the outbox shows what each one
 
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Protocol
 
 import dagster as dg
 from sqlalchemy import Engine
@@ -30,6 +31,35 @@ def step_failure_text(event: dg.DagsterEvent) -> str:
     data = event.step_failure_data
     described = data.user_failure_data.description if data.user_failure_data else None
     return described or _error_chain(data.error) or event.message or ""
+
+
+class _ErrorInfo(Protocol):
+    """What Dagster records of an error: its class, its message and the error that caused it."""
+
+    cls_name: str | None
+    message: str
+    cause: "_ErrorInfo | None"
+
+
+def _first_line(error: _ErrorInfo) -> str:
+    """An error's message without its class name (`psycopg.OperationalError: `), first line only."""
+    name, _, message = error.message.partition(": ")
+    lines = (message if error.cls_name and name.endswith(error.cls_name) else error.message).strip().splitlines()
+    return lines[0] if lines else error.cls_name or ""
+
+
+def run_failure_text(event: dg.DagsterEvent) -> str:
+    """What a run that failed outside its steps said (a resource that could not be opened), with its innermost
+    cause, where the database's own words are: Dagster's outer message alone says only that something was thrown.
+    Empty for a run ended from outside, which recorded no error."""
+    error: _ErrorInfo | None = getattr(event.event_specific_data, "error", None)
+    if error is None:
+        return ""
+    innermost = error
+    while innermost.cause is not None:
+        innermost = innermost.cause
+    outer, inner = _first_line(error), _first_line(innermost)
+    return outer if innermost is error else f"{outer}: {inner}"
 
 
 def first_lines(text: str, lines: int = ERROR_LINES) -> str:

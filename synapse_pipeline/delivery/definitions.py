@@ -16,6 +16,7 @@ from synapse_pipeline.settings import (
     SMTP_SENDER_ENV,
     SMTP_STARTTLS_ENV,
     SMTP_USER_ENV,
+    deployment_only,
     env_or_default,
     state_dir,
 )
@@ -24,14 +25,18 @@ defs = dg.Definitions(
     jobs=[deliver_reports_job],
     sensors=[report_delivery_sensor, run_failure_alert_sensor, overdue_alert_sensor],
     resources={
-        "mailer": Mailer(
-            host=env_or_default(SMTP_HOST_ENV, ""),
-            port=int(os.environ.get(SMTP_PORT_ENV) or 587),
-            username=env_or_default(SMTP_USER_ENV, ""),
-            password=env_or_default(SMTP_PASSWORD_ENV, ""),
-            starttls=os.environ.get(SMTP_STARTTLS_ENV, "true").lower() not in ("0", "false", "no", "off"),
-            sender=env_or_default(SMTP_SENDER_ENV, "synapse@localhost"),
-            outbox_dir=env_or_default(OUTBOX_DIR_ENV, str(state_dir() / "outbox")),
+        "mailer": deployment_only(
+            Mailer(
+                host=env_or_default(SMTP_HOST_ENV, ""),
+                port=int(os.environ.get(SMTP_PORT_ENV) or 587),
+                username=env_or_default(SMTP_USER_ENV, ""),
+                password=env_or_default(SMTP_PASSWORD_ENV, ""),
+                starttls=os.environ.get(SMTP_STARTTLS_ENV, "true").lower() not in ("0", "false", "no", "off"),
+                sender=env_or_default(SMTP_SENDER_ENV, "synapse@localhost"),
+                outbox_dir=env_or_default(OUTBOX_DIR_ENV, str(state_dir() / "outbox")),
+            ),
+            f"The report and alert mail: SMTP from {SMTP_HOST_ENV}, {SMTP_PORT_ENV}, {SMTP_USER_ENV} and "
+            f"{SMTP_PASSWORD_ENV}, else .eml files in {OUTBOX_DIR_ENV}.",
         ),
     },
 )

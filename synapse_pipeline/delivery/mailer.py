@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from synapse_pipeline.lib.files import written_atomically
+from synapse_pipeline.lib.files import private_folder, written_atomically
 
 
 class Mailer(dg.ConfigurableResource):
@@ -43,9 +43,8 @@ class Mailer(dg.ConfigurableResource):
 
 
 def write_eml(outbox: Path, name: str, message: EmailMessage) -> Path:
-    """Write the message atomically: a crash never leaves half an `.eml` under its final name."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    target = outbox / f"{name}.eml"
-    with written_atomically(target) as partial:
+    """Write the message atomically (a crash never leaves half an `.eml` under its final name), for its owner only."""
+    target = private_folder(outbox) / f"{name}.eml"
+    with written_atomically(target, private=True) as partial:
         partial.write_bytes(message.as_bytes())
     return target

@@ -20,6 +20,7 @@ from synapse_pipeline.warehouse.database import is_postgres
 from synapse_pipeline.warehouse.models import AuditLog, Report, User
 
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
+MAX_USERNAME_LENGTH = 100  # a name shown in one column of `synapse users list`
 AUDITED_FIELDS = ("username", "email", "is_admin", "is_active", "receive_email")
 
 # One `@`; a local part without spaces or quotes; a domain of two or more dot-separated labels of letters
@@ -70,6 +71,19 @@ def normalise_email(email: str) -> str:
     return address.lower()
 
 
+def normalise_username(username: str) -> str:
+    """The name as stored: stripped, one line of printable text, since it is shown back in lists and the UI."""
+    name = username.strip()
+    if not name:
+        raise UserError("the username must not be empty")
+    if len(name) > MAX_USERNAME_LENGTH:
+        raise UserError(f"the username must be at most {MAX_USERNAME_LENGTH} characters ({len(name)} given)")
+    for position, character in enumerate(name, start=1):
+        if not character.isprintable():
+            raise UserError(f"the username must be one line of printable text: character {position} is {character!r}")
+    return name
+
+
 def _view(row: Row) -> UserView:
     return UserView(**row._mapping)
 
@@ -114,9 +128,7 @@ def add_user(
     actor: str | None = None,
 ) -> UserView:
     """A new active user; the email must be valid and not taken in any letter case. Audited."""
-    name = username.strip()
-    if not name:
-        raise UserError("the username must not be empty")
+    name = normalise_username(username)
     address = normalise_email(email)
     check_password(password)  # before the duplicate check, so a bad password is reported whatever the email
     existing = _lookup(conn, address)

@@ -63,6 +63,8 @@ class ExportError(Exception):
 
 def find_export(data_dir: Path, kind: ExportKind) -> Path:
     """The one file of `kind` in `data_dir`; none or several is an error, never a guess."""
+    if not Path(data_dir).is_dir():
+        raise ExportError(f"the folder {data_dir} does not exist (SYNAPSE_DATA_DIR, where the exports arrive)")
     matches = sorted(p for p in Path(data_dir).glob(kind.pattern) if p.is_file())
     if not matches:
         raise ExportError(f"no {kind.pattern} file in {data_dir}")

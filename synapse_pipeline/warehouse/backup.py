@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy import Connection, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
 
-from synapse_pipeline.lib.files import written_atomically
+from synapse_pipeline.lib.files import private_folder, written_atomically
 from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.fingerprint import table_checksum, warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
@@ -71,9 +71,8 @@ def backup(url: str, directory: Path, keep: int, *, snapshot: str | None = None)
         raise BackupError(f"keep must be at least 1, not {keep}: the new backup would be deleted at once")
     parsed = make_url(url)
     suffix = _suffix_for(parsed)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = _new_name(directory, suffix)
-    with written_atomically(target) as partial:
+    target = _new_name(private_folder(directory), suffix)
+    with written_atomically(target, private=True) as partial:
         if suffix == PG_DUMP_SUFFIX:
             options = [f"--snapshot={snapshot}"] if snapshot else []
             _run_pg("pg_dump", parsed, ["--format=custom", f"--file={partial}", *options])

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
 
-from synapse_pipeline.settings import SQL_DIR
+from synapse_pipeline.lib.files import PRIVATE_FOLDER, private_file, private_folder
+from synapse_pipeline.settings import SQL_DIR, state_dir
 from synapse_pipeline.warehouse.models import Base
 
 # SQLite has one writer at a time; another waits this long for it (sqlite3's default, 5 s, fails a run whose load
@@ -16,10 +18,26 @@ from synapse_pipeline.warehouse.models import Base
 SQLITE_BUSY_SECONDS = 600
 
 
+SUPPORTED_KINDS = ("postgresql", "sqlite")  # the warehouses Synapse loads, backs up and restores
+
+
+class UnsupportedDatabase(ValueError):
+    """A URL that names no warehouse Synapse supports: said in one sentence, before SQLAlchemy looks for a driver."""
+
+
 def normalise_url(url: str | URL) -> URL:
-    """PostgreSQL URLs always use psycopg 3, whose COPY API the loaders rely on."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
+    """PostgreSQL URLs always use psycopg 3, whose COPY API the loaders rely on; other kinds than PostgreSQL and
+    SQLite are refused."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:  # its text is not repeated: an unparsable URL may still hold a password
+        raise UnsupportedDatabase("not a database URL (e.g. postgresql://user@host:5432/name)") from error
+    kind = parsed.get_backend_name()
+    if kind not in SUPPORTED_KINDS:
+        raise UnsupportedDatabase(
+            f"unsupported database kind {kind!r} ({masked(parsed)}): the warehouse is {' or '.join(SUPPORTED_KINDS)}"
+        )
+    if kind == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
@@ -36,12 +54,22 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _private_warehouse_file(path: Path) -> None:
+    """The SQLite file (and the `-wal`/`-shm` files SQLite gives its mode) readable by its owner only; its folder
+    made so if missing, and the state folder, which is Synapse's own, tightened too."""
+    if path.parent.resolve() == state_dir().resolve():
+        private_folder(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    private_file(path)
+
+
 def make_engine(url: str | URL) -> Engine:
     """An engine with foreign keys enforced on SQLite too, writers waiting for each other; creates the file's folder."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_warehouse_file(Path(parsed.database))
         waits = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_SECONDS}  # a URL's own `?timeout=` wins
         engine = create_engine(parsed, connect_args=waits)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -98,7 +126,7 @@ def _sqlite_schema_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.schema-lock", "w") as lock:
+    with private_file(Path(f"{database}.schema-lock")).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
