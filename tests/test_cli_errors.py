@@ -144,6 +144,18 @@ def test_a_missing_dagster_home_is_named(env: dict[str, str]) -> None:
     assert_says(said, said.stderr.strip())
 
 
+def test_the_production_instance_without_its_database_variable_says_which(env: dict[str, str]) -> None:
+    env["DAGSTER_HOME"] = str(PROJECT_ROOT / "deploy")  # the README's production instance
+    env.pop("SYNAPSE_DAGSTER_PG_URL", None)
+    said = synapse(env, "deliver")
+    sentence = (
+        f"synapse: the Dagster instance's settings ({PROJECT_ROOT}/deploy/dagster.yaml) cannot be used: "
+        "the environment variable SYNAPSE_DAGSTER_PG_URL is not set"
+    )
+    assert said.stderr == sentence + "\n"
+    assert_says(said, sentence)
+
+
 @pytest.mark.slow
 def test_deliver_on_an_empty_dagster_home_uses_dagsters_defaults(env: dict[str, str], tmp_path: Path) -> None:
     home = tmp_path / "dagster-home"  # as Dagster's docs say: an empty folder, no dagster.yaml

@@ -1,9 +1,12 @@
 """How a `synapse` command fails: one sentence on standard error and exit status 1, whatever went wrong; the
 traceback only for whoever asks for it with `--verbose`."""
 
+import os
+import re
 from typing import NoReturn
 
 import click
+import dagster as dg
 from sqlalchemy.exc import DBAPIError
 
 VERBOSE = "synapse.verbose"  # in click's `meta`, which the group's context shares with its command's
@@ -43,5 +46,23 @@ def explanation(error: Exception) -> str:
         return str(error)
     if isinstance(error, DBAPIError):
         return f"the database refused: {database_reason(str(error.orig))}"
+    if isinstance(error, dg.DagsterInvalidConfigError) and error.errors:
+        # Dagster's own message lists the config schema; what went wrong (an unset variable) is in its errors.
+        home = os.environ.get("DAGSTER_HOME", "DAGSTER_HOME")
+        reasons = "; ".join(_config_reason(entry.message) for entry in error.errors)
+        return f"the Dagster instance's settings ({home}/dagster.yaml) cannot be used: {reasons}"
+    return _first_line(error)
+
+
+def _config_reason(message: str) -> str:
+    """One config error in a few words: an unset variable by name, else the error's line below Dagster's path."""
+    unset = re.search(r'environment variable "(\w+)" which is not set', message)
+    if unset:
+        return f"the environment variable {unset[1]} is not set"
+    lines = [line for line in message.splitlines() if line.strip()]
+    return lines[1].partition(": ")[2] if len(lines) > 1 and ": " in lines[1] else lines[0] if lines else message
+
+
+def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__

@@ -6,8 +6,18 @@ import dagster as dg
 
 from synapse_pipeline.delivery.alerts import first_lines, run_failure_text, send_alert, step_failure_text
 from synapse_pipeline.delivery.mailer import Mailer
+from synapse_pipeline.kpis.automation import automation_sensor
+from synapse_pipeline.reports.sensors import stale_reports_sensor
 from synapse_pipeline.settings import ui_url
 from synapse_pipeline.warehouse.resource import Warehouse
+
+SENSOR_TAG = "dagster/sensor_name"  # the sensor that asked for a run
+# What happens next without anyone's help, for the runs the automation asks for: the admin knows whether to wait.
+RETRIED_BY = dict.fromkeys(
+    [automation_sensor.name, stale_reports_sensor.name],
+    "It is tried again by itself once its cause is gone: 5 minutes after the failure, then after a wait that "
+    "doubles with each failure in a row (at most 6 hours), with no new export needed.\n\n",
+)
 
 
 def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, str]:
@@ -30,9 +40,10 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: War
     """Email every active admin once per failed run: the job, the failed step, the error's first lines, a link."""
     run = context.dagster_run
     steps, error = _failure_text(context)
+    retried = RETRIED_BY.get(run.tags.get(SENSOR_TAG, ""), "")
     body = (
         f"The run {run.run_id} of {run.job_name} failed.\n\n"
-        f"Failed step: {steps}\n\n{first_lines(error)}\n\n"
+        f"Failed step: {steps}\n\n{first_lines(error)}\n\n{retried}"
         f"The run in the Dagster UI: {ui_url()}/runs/{run.run_id}\n"
     )
     subject = f"{run.job_name} failed ({steps})"
