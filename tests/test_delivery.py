@@ -222,6 +222,9 @@ def test_smtp_server_down_loses_nothing_and_delivers_on_the_next_run(
 
     assert not down.success
     assert "3 recipient(s) still pending" in failure_message(down)
+    assert "The mail server said, for ana@example.com: ConnectionRefusedError: [Errno 111] Connection refused" in (
+        failure_message(down)
+    )  # the reason, not only a count
     assert _delivered(reported) == []
     assert _deliver(reported, Mailer(host="127.0.0.1", port=port, starttls=False)).success
     assert server.to() == ["ana@example.com", "bruno@example.com", "eva@example.com"]

@@ -43,11 +43,13 @@ def deliver_reports(
         if outcome.failed:
             pending[outcome.report] = outcome.failed
     if pending:
+        # The first refusal in words (the server's, e.g. connection refused): the rest are in the metadata's table.
+        first = next(iter(next(iter(pending.values())).items()))
         raise dg.Failure(
             description="; ".join(
                 f"{report}: {len(failed)} recipient(s) still pending" for report, failed in pending.items()
             )
-            + "; a later run retries them",
+            + f"; a later run retries them. The mail server said, for {first[0]}: {first[1]}",
             metadata={"pending": markdown.table(_errors(pending), "report: recipient", "error")},
         )
 
