@@ -1,5 +1,6 @@
--- Synapse warehouse schema (PostgreSQL 15). The source of truth: synapse_pipeline/warehouse/models.py mirrors it
--- and tests/test_models.py proves they agree. Every statement is idempotent, so applying it twice is harmless.
+-- Synapse warehouse schema (PostgreSQL 15) at the newest migration, as readable DDL. Warehouses are made and
+-- changed by the Alembic revisions in synapse_pipeline/warehouse/migrations/versions/ (`synapse db upgrade`);
+-- tests/test_migrations.py proves they produce exactly this, and tests/test_models.py that the models agree.
 
 CREATE TABLE IF NOT EXISTS "user" (
     id SERIAL PRIMARY KEY,

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models of the warehouse; they mirror `sql/001_schema.sql` (tests/test_models.py checks it)."""
+"""SQLAlchemy 2 models of the warehouse at the newest migration (`migrations/versions/`); `sql/001_schema.sql`
+is the same schema as readable DDL (tests/test_models.py and tests/test_migrations.py check all three agree)."""
 
 from datetime import datetime
 from decimal import Decimal

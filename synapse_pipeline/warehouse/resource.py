@@ -4,7 +4,8 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
-from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
+from synapse_pipeline.warehouse.database import make_engine, masked
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -18,7 +19,7 @@ class Warehouse(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._engine = make_engine(self.url)
-        create_schema(self._engine)
+        upgrade_schema(self._engine)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:
