@@ -11,14 +11,16 @@ CREATE TABLE IF NOT EXISTS "user" (
     is_active BOOLEAN NOT NULL DEFAULT TRUE,
     receive_email BOOLEAN NOT NULL DEFAULT TRUE,
     last_update TIMESTAMP NOT NULL DEFAULT NOW(),
-    last_access TIMESTAMP NULL
+    last_access TIMESTAMP NULL,
+    reports_from VARCHAR NULL             -- the first report received: the latest stored when added (NULL: all)
 );
 
 CREATE TABLE IF NOT EXISTS report (
     id SERIAL PRIMARY KEY,
     name VARCHAR NOT NULL UNIQUE,
-    created_at TIMESTAMP NOT NULL DEFAULT NOW(),
-    content TEXT NOT NULL
+    created_at TIMESTAMP NOT NULL DEFAULT NOW(),  -- when first stored
+    content TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL DEFAULT NOW()   -- when its content last changed (revision 0002: a last column)
 );
 
 -- The report as it is mailed (MIME: text, HTML, inline PNG charts; no recipient headers), stored with the report.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData, inspect, select
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.warehouse.database import make_engine
@@ -26,6 +26,7 @@ from synapse_pipeline.warehouse.models import Base
 from synapse_pipeline.warehouse.schema import (
     BASELINE,
     UnknownSchema,
+    downgrade_schema,
     head,
     schema_differences,
     upgrade_schema,
@@ -98,6 +99,14 @@ def _rows(engine: Engine) -> dict[str, tuple[int, str]]:
         return {name: table_checksum(conn, table) for name, table in baseline.tables.items()}
 
 
+def _new_columns(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        reports_from = dict(conn.execute(select(Base.metadata.tables["user"].c["email", "reports_from"])).all())
+        report = Base.metadata.tables["report"]
+        same = conn.execute(select(report.c.created_at == report.c.updated_at)).scalars().all()
+    return {"reports_from": reports_from, "updated_at_is_created_at": same}
+
+
 @BOTH
 def test_empty_warehouse_upgrades_to_head_matching_the_models(blank_url: str) -> None:
     engine = make_engine(blank_url)
@@ -117,13 +126,27 @@ def test_existing_warehouse_is_stamped_and_upgraded_keeping_every_row(blank_url:
     assert warehouse_revision(engine) is None
     assert before["user"][0] == 2 and before["report"][0] == 2 and before["audit_log"][0] == 2
 
-    assert upgrade_schema(engine) is True  # stamped
+    assert upgrade_schema(engine) is True
     assert warehouse_revision(engine) == head()
     assert _rows(engine) == before
+    filled = {
+        "reports_from": {"ana@example.com": None, "bruno@example.com": "relatorio-mensal-2025-07"},
+        "updated_at_is_created_at": [True, True],
+    }
+    assert _new_columns(engine) == filled
     with engine.connect() as conn:
         assert schema_differences(conn, Base.metadata) == []
         assert conn.exec_driver_sql("SELECT count(*) FROM giro_sku").scalar_one() == 1  # the pipeline's, untouched
 
+    downgrade_schema(engine, BASELINE)
+    assert warehouse_revision(engine) == BASELINE
+    assert _rows(engine) == before
+    with engine.connect() as conn:
+        assert schema_differences(conn, baseline) == []
+
+    assert upgrade_schema(engine) is True
+    assert _rows(engine) == before
+    assert _new_columns(engine) == filled
     engine.dispose()
 
 
@@ -200,11 +223,16 @@ def _synapse(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_db_commands_through_the_cli(blank_url: str) -> None:
     _legacy_warehouse(blank_url).dispose()
     assert _synapse(blank_url, "current").stdout == "none\n"
-    assert _synapse(blank_url, "history").stdout.startswith(f"<base> -> {BASELINE} (head), Baseline")
-    upgraded = _synapse(blank_url, "upgrade")
-    assert (upgraded.returncode, upgraded.stdout) == (0, f"warehouse at {head()} (head)\n"), upgraded.stderr
+    upgraded = _synapse(blank_url, "upgrade", "0002")
+    assert (upgraded.returncode, upgraded.stdout) == (0, "warehouse at 0002\n"), upgraded.stderr
+    history = _synapse(blank_url, "history").stdout.splitlines()
+    assert history[0].startswith(f"0002 -> {head()} (head), ")
+    assert history[1].startswith("0001 -> 0002 (current), report.updated_at")
+    assert history[-1].startswith("<base> -> 0001, Baseline")
+    assert _synapse(blank_url, "upgrade").stdout == f"warehouse at {head()} (head)\n"
     assert _synapse(blank_url, "current").stdout == f"{head()} (head)\n"
-    assert "(head) (current), Baseline" in _synapse(blank_url, "history").stdout
+    assert _synapse(blank_url, "downgrade", BASELINE).stdout == f"warehouse at {BASELINE}\n"
+    assert _synapse(blank_url, "current").stdout == f"{BASELINE}\n"
     engine = make_engine(blank_url)
     assert _rows(engine)["report"][0] == 2
     engine.dispose()
@@ -266,5 +294,5 @@ def test_revision_docs_are_one_line_titles() -> None:
     """`synapse db history` shows each revision's first line: a title, then its details."""
     from synapse_pipeline.warehouse.schema import history
 
-    assert [script.revision for script in history()] == ["0001"]
+    assert [script.revision for script in history()] == ["0003", "0002", "0001"]
     assert all("\n" not in script.doc for script in history()), json.dumps([s.doc for s in history()])

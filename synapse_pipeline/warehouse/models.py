@@ -54,6 +54,8 @@ class User(Base):
     receive_email: Mapped[bool] = mapped_column(Boolean, server_default=text("TRUE"))
     last_update: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     last_access: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The first report they receive: the latest stored when they were added (None: every report).
+    reports_from: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 class Report(Base):
@@ -64,7 +66,8 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())  # first stored
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())  # content last changed
     content: Mapped[str] = mapped_column(Text)
 
     delivered_to: Mapped[list["DeliveredTo"]] = relationship(back_populates="report", cascade="all, delete-orphan")

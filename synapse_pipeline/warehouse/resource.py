@@ -11,7 +11,7 @@ from synapse_pipeline.warehouse.schema import upgrade_schema
 class Warehouse(dg.ConfigurableResource):
     """The BI warehouse, any SQLAlchemy URL: PostgreSQL in production, an SQLite file by default.
 
-    The schema is created (idempotently) before the first use in a run.
+    Its schema is brought to the newest migration before the first use in a run (at head: one read, no DDL).
     """
 
     url: str
