@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, inspect, select
 from sqlalchemy.engine import URL
 
+from synapse_pipeline.warehouse.backup import backup, restore
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import table_checksum
 from synapse_pipeline.warehouse.migrations.baseline import metadata as baseline
@@ -168,6 +169,26 @@ def test_unknown_schema_is_refused_naming_the_difference(blank_url: str, change:
     assert describe_schema(engine) == before  # left as it was
     assert warehouse_revision(engine) is None
     engine.dispose()
+
+
+@pytest.mark.parametrize("blank_url", ["postgresql"], indirect=True)
+def test_a_dump_made_before_migrations_restores_into_a_warehouse_at_head(
+    blank_url: str, second_blank_url: str, tmp_path: Path
+) -> None:
+    """`synapse restore` of an old backup: its tables replace the target's, and the target's revision goes with
+    them, so the next use stamps the restored schema and upgrades it."""
+    old = _legacy_warehouse(blank_url)
+    before = _rows(old)
+    old.dispose()
+    dump = backup(blank_url, tmp_path, keep=1)
+    target = make_engine(second_blank_url)
+    upgrade_schema(target)
+    restore(dump, second_blank_url)
+    assert warehouse_revision(target) is None
+    assert upgrade_schema(target) is True
+    assert warehouse_revision(target) == head()
+    assert _rows(target) == before
+    target.dispose()
 
 
 def _migrate(url: str, start: threading.Barrier) -> bool:

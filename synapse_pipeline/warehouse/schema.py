@@ -21,6 +21,7 @@ from synapse_pipeline.warehouse.models import Base
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BASELINE = "0001"  # the revision of the schema the code made before migrations (migrations/baseline.py)
 LOCK_KEY = "synapse.schema"
+VERSION_TABLE = "alembic_version"  # Alembic's default, where a warehouse records its revision
 
 
 class UnknownSchema(RuntimeError):
