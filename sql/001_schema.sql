@@ -1,5 +1,6 @@
--- Synapse warehouse schema (PostgreSQL 15). The source of truth: synapse_pipeline/warehouse/models.py mirrors it
--- and tests/test_models.py proves they agree. Every statement is idempotent, so applying it twice is harmless.
+-- Synapse warehouse schema (PostgreSQL 15) at the newest migration, as readable DDL. Warehouses are made and
+-- changed by the Alembic revisions in synapse_pipeline/warehouse/migrations/versions/ (`synapse db upgrade`);
+-- tests/test_migrations.py proves they produce exactly this, and tests/test_models.py that the models agree.
 
 CREATE TABLE IF NOT EXISTS "user" (
     id SERIAL PRIMARY KEY,
@@ -10,14 +11,16 @@ CREATE TABLE IF NOT EXISTS "user" (
     is_active BOOLEAN NOT NULL DEFAULT TRUE,
     receive_email BOOLEAN NOT NULL DEFAULT TRUE,
     last_update TIMESTAMP NOT NULL DEFAULT NOW(),
-    last_access TIMESTAMP NULL
+    last_access TIMESTAMP NULL,
+    reports_from VARCHAR NULL             -- the first report received: the latest stored when added (NULL: all)
 );
 
 CREATE TABLE IF NOT EXISTS report (
     id SERIAL PRIMARY KEY,
     name VARCHAR NOT NULL UNIQUE,
-    created_at TIMESTAMP NOT NULL DEFAULT NOW(),
-    content TEXT NOT NULL
+    created_at TIMESTAMP NOT NULL DEFAULT NOW(),  -- when first stored
+    content TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL DEFAULT NOW()   -- when its content last changed (revision 0002: a last column)
 );
 
 -- The report as it is mailed (MIME: text, HTML, inline PNG charts; no recipient headers), stored with the report.

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import Pipeline, empty_tables, libpq
 
 PG_ADMIN_URL = os.environ.get("SYNAPSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -56,7 +57,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     url = request.getfixturevalue("pg_database")
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade_schema(engine)
     empty_tables(engine)
     engine.dispose()
     return url.render_as_string(hide_password=False)
@@ -92,7 +93,7 @@ def loaded(
 ) -> Iterator[tuple[Pipeline, dict[str, tuple[int, str]]]]:
     """Per test module: a PostgreSQL warehouse holding the sample, and its checksums, for tests of refused input."""
     engine = make_engine(pg_database)
-    create_schema(engine)
+    upgrade_schema(engine)
     empty_tables(engine)
     engine.dispose()
     root = tmp_path_factory.mktemp("loaded")

@@ -14,7 +14,7 @@ from select import select as wait_for_output
 
 import dagster as dg
 import pytest
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, inspect, make_url, select, text
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.definitions import defs
@@ -25,7 +25,7 @@ from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITIO
 from synapse_pipeline.ingest.raw import billed_months
 from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.maintenance.backup import BackupSettings
-from synapse_pipeline.settings import PROJECT_ROOT
+from synapse_pipeline.settings import PROJECT_ROOT, SQL_DIR
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Base, User
@@ -47,6 +47,54 @@ def stored_hash(engine: Engine, email: str) -> str:
     """The bcrypt hash in the `user` row (no domain function returns it)."""
     with engine.connect() as conn:
         return conn.execute(select(User.password).where(User.email == email)).scalar_one()
+
+
+def ddl_statements() -> list[str]:
+    """The statements of every `sql/*.sql` file, in file order."""
+    statements = []
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        lines = [line.split("--", 1)[0] for line in path.read_text().splitlines()]
+        statements += [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    return statements
+
+
+def describe_schema(engine: Engine, schema: str | None = None) -> dict[str, object]:
+    """Everything that matters of a schema, normalised so two creations of it can be compared."""
+    inspector = inspect(engine)
+    described: dict[str, object] = {}
+    for table in sorted(inspector.get_table_names(schema=schema)):
+        columns = {
+            c["name"]: (
+                type(c["type"]).__name__,
+                getattr(c["type"], "length", None),
+                c["nullable"],
+                "nextval" in str(c.get("default") or ""),
+                c.get("default") is not None,
+            )
+            for c in inspector.get_columns(table, schema=schema)
+        }
+        foreign_keys = sorted(
+            (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+            for fk in inspector.get_foreign_keys(table, schema=schema)
+        )
+        uniques = sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table, schema=schema))
+        indexes = sorted(
+            (
+                i["name"],
+                tuple(i["column_names"]),
+                bool(i["unique"]),
+                str({k: str(v) for k, v in i.get("dialect_options", {}).items()}),
+            )
+            for i in inspector.get_indexes(table, schema=schema)
+        )
+        described[table] = {
+            "columns": columns,
+            "primary_key": inspector.get_pk_constraint(table, schema=schema)["constrained_columns"],
+            "foreign_keys": foreign_keys,
+            "unique": uniques,
+            "indexes": indexes,
+        }
+    return described
 
 
 def empty_tables(engine: Engine) -> None:

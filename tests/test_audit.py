@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from synapse_pipeline.delivery.mailer import Mailer
 from synapse_pipeline.delivery.users import add_user, set_active, set_email_preference, set_password
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.models import AuditLog, User
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import Pipeline
 from tests.test_delivery import JULY, _deliver
 
@@ -24,7 +25,7 @@ def _entries(url: str) -> list[dict[str, object]]:
 
 def test_user_changes_are_audited_without_secrets(warehouse_url: str) -> None:
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         ana = add_user(conn, username="ana", email="ana@example.com", password=PASSWORD, actor="cli:test")
         set_email_preference(conn, "ana@example.com", False, actor="cli:test")

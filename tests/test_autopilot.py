@@ -32,8 +32,9 @@ from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITIO
 from synapse_pipeline.sample_data.generator import generate
 from synapse_pipeline.settings import DATABASE_URL_ENV, PROJECT_ROOT, RETRY_SECONDS_ENV, embedded_dagster_home
 from synapse_pipeline.warehouse.backup import SQLITE_SUFFIX, backups
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import PASSWORD, answers, at_terminal, graphql, kill_processes_mentioning, wait_until
 
 pytestmark = pytest.mark.slow  # a real dagster-daemon: out of the fast lane
@@ -119,7 +120,7 @@ def autopilot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Autopilot:
     # its SQLite tables, and one of them fails ("table runs already exists").
     dg.DagsterInstance.from_config(env["DAGSTER_HOME"]).dispose()
     engine = make_engine(f"sqlite:///{state / 'synapse.db'}")
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         reader = add_user(conn, username="ana", email="ana@example.com", password=PASSWORD).id
         admin = add_user(

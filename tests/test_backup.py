@@ -33,9 +33,10 @@ from synapse_pipeline.maintenance.backup import (
 from synapse_pipeline.maintenance.backup import backup as backup_asset
 from synapse_pipeline.settings import DATABASE_URL_ENV
 from synapse_pipeline.warehouse.backup import BackupError, backup, backups, restore
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.resource import Warehouse
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import ASSETS, UNPARTITIONED, Pipeline, libpq
 
 PASSWORD = "s3cret"
@@ -94,7 +95,7 @@ def _materialize_backup(pipeline: Pipeline, directory: Path, keep: int = 7) -> d
 
 def _schema_only(url: str) -> str:
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade_schema(engine)
     engine.dispose()
     return url
 

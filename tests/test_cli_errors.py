@@ -15,8 +15,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.settings import DATA_DIR_ENV, DATABASE_URL_ENV, PROJECT_ROOT, STATE_DIR_ENV
-from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
+from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.models import Report, ReportEmail
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 SYNAPSE = [sys.executable, "-m", "synapse_pipeline.cli.main"]
 UNREACHABLE = "postgresql://postgres:s3cret@127.0.0.1:1/x"  # nothing listens on port 1
@@ -44,7 +45,7 @@ def assert_says(said: subprocess.CompletedProcess[str], sentence: str, status: i
 def store_report(env: dict[str, str]) -> None:
     """One stored report, with its mail form, in the embedded warehouse of `env`'s state directory."""
     engine = make_engine(f"sqlite:///{env[STATE_DIR_ENV]}/synapse.db")
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         report_id = conn.execute(insert(Report).values(name=REPORT, content="<html></html>")).inserted_primary_key[0]
         conn.execute(insert(ReportEmail).values(report_id=report_id, message="Subject: julho\n\njulho\n"))

@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy.engine import URL
 
 from synapse_pipeline.ingest.checks import RETURNS_CHECK, SCHEMA_CHECK
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import UNPARTITIONED, Pipeline, empty_tables, failure_message, libpq
 
 CORPUS = Path(__file__).parent / "data"
@@ -203,7 +204,7 @@ def good_database(pg_server: URL) -> Iterator[URL]:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = pg_server.set(database=name)
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade_schema(engine)
     engine.dispose()
     yield url
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -29,9 +29,10 @@ from synapse_pipeline.forecast.selection import FORECASTERS, NAME
 from synapse_pipeline.forecast.stock import abc_classes, xyz_class
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.forecast_section import forecast_section
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 FORECAST_ASSETS = [demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque]
 
@@ -172,7 +173,7 @@ STOCK = {
 @pytest.fixture
 def forecast_engine(warehouse_url: str) -> Iterator[Engine]:
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
         conn.execute(
@@ -313,7 +314,7 @@ def linear_engine(warehouse_url: str) -> Iterator[Engine]:
     """SKU_A sells 1, 2, ..., 8 t in Jan..Aug 2024 (one line each), SKU_B 0 t (a sale and its return); a line on
     1 Sep 2024 makes September the partial month, so August is mes_base."""
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     lines = [(datetime(2024, m, 15), "SKU_A", float(m)) for m in range(1, 9)]
     lines += [(datetime(2024, 3, 5), "SKU_B", 2.0), (datetime(2024, 3, 6), "SKU_B", -2.0)]
     lines += [(datetime(2024, 9, 1), "SKU_A", 1.0)]

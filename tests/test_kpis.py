@@ -14,9 +14,10 @@ from synapse_pipeline.kpis.groups import group_key, group_names
 from synapse_pipeline.kpis.reconcile import RECONCILIATIONS
 from synapse_pipeline.lib.markdown import escape
 from synapse_pipeline.reports.assets import relatorio_mensal
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import failure_message
 
 SNAPSHOT, OLDER = datetime(2025, 8, 4), datetime(2025, 7, 1)
@@ -47,7 +48,7 @@ SALES = [
 def kpi_engine(warehouse_url: str) -> Iterator[Engine]:
     """The fixture loaded and every KPI table built through Dagster."""
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         conn.execute(
             Clientes.__table__.insert(), [{"cod_cliente": c, "nome": f"Cliente {c // 10}"} for c in (10, 20, 30)]

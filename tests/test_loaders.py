@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select, text
 
 from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch, copy_csv
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.loads import in_window
 from synapse_pipeline.warehouse.models import Faturamento
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 TEXT_COLUMNS = ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto", "zs_centro", "zs_cidade")
 
@@ -36,7 +37,7 @@ def test_dates_go_as_dates_and_times_survive(warehouse_url: str) -> None:
     assert copy_csv(with_time).tobytes().startswith(b"2024-03-17 00:00:00.000000000,7,")
 
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     seconds: Counter[str] = Counter()
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO clientes (cod_cliente, nome) VALUES (7, 'Cliente 1')"))

@@ -20,8 +20,9 @@ from sqlalchemy.engine import URL
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.lib.dates import add_months, as_date
 from synapse_pipeline.reports.queries import monthly_report
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.dialect import Dialect
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import Pipeline, empty_tables, exports_moved, failure_message
 
 TOLERANCE = 1e-6
@@ -168,7 +169,7 @@ def _difference(sqlite: object, postgresql: object) -> str:
 def postgresql_url(pg_database: URL) -> str:
     """The session's PostgreSQL database with its schema, every table emptied."""
     engine = make_engine(pg_database)
-    create_schema(engine)
+    upgrade_schema(engine)
     empty_tables(engine)
     engine.dispose()
     return pg_database.render_as_string(hide_password=False)

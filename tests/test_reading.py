@@ -20,7 +20,8 @@ from synapse_pipeline.ingest.loads import PROGRESS_PREFIX
 from synapse_pipeline.ingest.profile import profile_file
 from synapse_pipeline.ingest.raw import billed_months
 from synapse_pipeline.ingest.reader import BLOCK_BYTES, ExportReader
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import UNPARTITIONED, Pipeline, empty_tables, failure_message
 
 FILES = {ESTOQUE: "estoque 1.csv", FATURAMENTO: "faturamento 1.csv"}
@@ -169,7 +170,7 @@ def test_a_file_overwritten_while_it_loads_is_refused_and_nothing_of_it_is_kept(
     from synapse_pipeline.sample_data.generator import generate  # only this test needs a file this large
 
     engine = make_engine(pg_database)
-    create_schema(engine)
+    upgrade_schema(engine)
     empty_tables(engine)
     engine.dispose()
     data = tmp_path / "data"

@@ -16,7 +16,8 @@ import pytest
 
 from synapse_pipeline.delivery.users import add_user
 from synapse_pipeline.settings import PROJECT_ROOT, SMTP_PASSWORD_ENV, embedded_dagster_home
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import PASSWORD, answers, graphql, kill_processes_mentioning, wait_until
 
 pytestmark = pytest.mark.slow  # real webservers: out of the fast lane
@@ -122,7 +123,7 @@ def test_synapse_run_under_a_permissive_umask_leaves_the_warehouse_backups_and_m
 ) -> None:
     state = Path(env["SYNAPSE_STATE_DIR"])
     engine = make_engine(f"sqlite:///{state / 'synapse.db'}")
-    create_schema(engine)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         add_user(conn, username="ana", email="ana@example.com", password=PASSWORD)
     engine.dispose()

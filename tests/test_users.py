@@ -26,15 +26,16 @@ from synapse_pipeline.delivery.users import (
     set_email_preference,
     set_password,
 )
-from synapse_pipeline.warehouse.database import create_schema, make_engine
+from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.models import User
+from synapse_pipeline.warehouse.schema import upgrade_schema
 from tests.support import PASSWORD, stored_hash
 
 
 @pytest.fixture
 def engine(warehouse_url: str) -> Iterator[Engine]:
     engine = make_engine(warehouse_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     yield engine
     engine.dispose()
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from synapse_pipeline.cli.data import generate_data
+from synapse_pipeline.cli.db import db
 from synapse_pipeline.cli.errors import VERBOSE, explanation, fail, remember_verbose
 from synapse_pipeline.cli.reports import reports
 from synapse_pipeline.cli.run import deliver, run
@@ -45,7 +46,7 @@ def synapse() -> None:
     """The project's own tasks beside Dagster's CLI."""
 
 
-for command in (generate_data, run, deliver, summary, reports, users, restore_command):
+for command in (generate_data, run, deliver, summary, reports, users, restore_command, db):
     synapse.add_command(command)
 
 

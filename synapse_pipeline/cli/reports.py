@@ -17,11 +17,12 @@ def reports() -> None:
 
 @reports.command("list")
 def list_reports() -> None:
-    """Name, date and size of every report."""
+    """Name, when first stored and when its content last changed, and size of every report."""
     with connection() as conn:
-        query = select(Report.name, Report.created_at, func.length(Report.content)).order_by(Report.name)
-        for name, created_at, size in conn.execute(query):
-            click.echo(f"{name}  {created_at:%Y-%m-%d %H:%M}  {size:>9,} characters")
+        query = select(Report.name, Report.created_at, Report.updated_at, func.length(Report.content))
+        for name, created_at, updated_at, size in conn.execute(query.order_by(Report.name)):
+            dates = f"created {created_at:%Y-%m-%d %H:%M}  updated {updated_at:%Y-%m-%d %H:%M}"
+            click.echo(f"{name}  {dates}  {size:>9,} characters")
 
 
 @reports.command()

@@ -1,5 +1,6 @@
-"""The configured warehouse for every command: opened with its schema up to date, summarised (`synapse summary`)
-and restored from a backup (`synapse restore`), both of which print each table's row count and checksum alike."""
+"""The configured warehouse for every command: opened with its schema at the newest revision, summarised
+(`synapse summary`) and restored from a backup (`synapse restore`), both of which print each table's row count
+and checksum alike."""
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,8 +14,9 @@ from synapse_pipeline.cli.errors import CommandError, database_reason, fail
 from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.settings import DATABASE_URL_ENV, database_url
 from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
-from synapse_pipeline.warehouse.database import UnsupportedDatabase, create_schema, make_engine, masked, normalise_url
+from synapse_pipeline.warehouse.database import UnsupportedDatabase, make_engine, masked, normalise_url
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 
 def warehouse_url() -> str:
@@ -28,18 +30,28 @@ def warehouse_url() -> str:
     return url
 
 
-def open_engine() -> Engine:
-    """The configured warehouse, its schema brought up to date (idempotent); one that cannot be reached is named
-    (password masked) with the database's own reason."""
+def reachable_engine() -> Engine:
+    """The configured warehouse as it is; one that cannot be reached is named (password masked) with the
+    database's own reason."""
     url = warehouse_url()
     engine = make_engine(url)
     try:
-        engine.connect().close()  # the pooled connection is the one create_schema then uses
+        engine.connect().close()
     except OperationalError as error:
         engine.dispose()
         reason = database_reason(str(error.orig))
         raise CommandError(f"cannot connect to the database {masked(url)}: {reason}") from error
-    create_schema(engine)
+    return engine
+
+
+def open_engine() -> Engine:
+    """The configured warehouse, its schema brought to the newest revision (`synapse db upgrade`)."""
+    engine = reachable_engine()
+    try:
+        upgrade_schema(engine)
+    except Exception:
+        engine.dispose()
+        raise
     return engine
 
 

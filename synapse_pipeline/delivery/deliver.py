@@ -58,8 +58,9 @@ def pending_user_ids(conn: Connection, name: str) -> list[int]:
 
 
 def joined_since(conn: Connection, name: str) -> list[int]:
-    """The pending recipients of report `name` who were added after it was last stored: users who joined since."""
-    stored = conn.execute(select(Report.created_at).where(Report.name == name)).scalar()
+    """The pending recipients of report `name` who were added after its content last changed: users who joined
+    since."""
+    stored = conn.execute(select(Report.updated_at).where(Report.name == name)).scalar()
     if stored is None:
         return []
     pending = set(pending_user_ids(conn, name))

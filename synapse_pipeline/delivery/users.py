@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from synapse_pipeline.delivery import audit
 from synapse_pipeline.delivery.passwords import UserError, check_password, hash_password
 from synapse_pipeline.warehouse.database import is_postgres
-from synapse_pipeline.warehouse.models import AuditLog, Report, User
+from synapse_pipeline.warehouse.models import Report, User
 
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
 MAX_USERNAME_LENGTH = 100  # a name shown in one column of `synapse users list`
@@ -40,9 +40,8 @@ class UserView:
     receive_email: bool
     last_update: datetime
     last_access: datetime | None
+    reports_from: str | None  # the first report they receive (None: every one)
 
-
-REPORTS_FROM = "reports_from"  # in a user's CREATE audit entry: the first report name they receive
 
 _VIEW_COLUMNS = (
     User.id,
@@ -53,6 +52,7 @@ _VIEW_COLUMNS = (
     User.receive_email,
     User.last_update,
     User.last_access,
+    User.reports_from,
 )
 
 
@@ -134,6 +134,7 @@ def add_user(
     existing = _lookup(conn, address)
     if existing is not None:
         raise UserError(f"a user with email {address} already exists (id {existing.id})")
+    # A new user receives from the latest stored report on; older ones only on request (`synapse deliver --archive`).
     values = {
         "username": name,
         "email": address,
@@ -142,6 +143,7 @@ def add_user(
         "is_active": True,
         "receive_email": receive_email,
         "last_update": _now(),
+        "reports_from": select(func.max(Report.name)).scalar_subquery(),
     }
     try:
         with _savepoint(conn):
@@ -153,15 +155,13 @@ def add_user(
             raise
         raise UserError(f"a user with email {address} already exists (id {existing.id})") from error
     user = _by_id(conn, user_id)
-    # A new user receives from the latest stored report on; older ones only on request (`synapse deliver --archive`).
-    first = conn.execute(select(func.max(Report.name))).scalar()
     audit.record(
         conn,
         actor=actor or audit.cli_actor(),
         action=audit.CREATE,
         table="user",
         record_id=user.id,
-        new={**_audited(user), REPORTS_FROM: first},
+        new={**_audited(user), "reports_from": user.reports_from},
     )
     return user
 
@@ -171,16 +171,6 @@ def list_users(conn: Connection) -> list[UserView]:
     return [_view(row) for row in conn.execute(select(*_VIEW_COLUMNS).order_by(User.id))]
 
 
-def _reports_from(conn: Connection) -> dict[int, str]:
-    """The first report each user receives: the latest one stored when they were added (their CREATE entry)."""
-    entries = conn.execute(
-        select(AuditLog.record_id, AuditLog.new_values).where(
-            AuditLog.table_name == "user", AuditLog.action == audit.CREATE
-        )
-    )
-    return {int(user_id): values[REPORTS_FROM] for user_id, values in entries if values and values.get(REPORTS_FROM)}
-
-
 def recipients(conn: Connection, report_name: str | None = None) -> list[UserView]:
     """Who gets the monthly report: active users who want email, in the order they were added; for `report_name`,
     those who joined when it, or a report before it, was the latest (report names sort by month)."""
@@ -188,8 +178,7 @@ def recipients(conn: Connection, report_name: str | None = None) -> list[UserVie
     users = [_view(row) for row in conn.execute(query)]
     if report_name is None:
         return users
-    first = _reports_from(conn)
-    return [user for user in users if first.get(user.id, "") <= report_name]
+    return [user for user in users if (user.reports_from or "") <= report_name]
 
 
 def administrators(conn: Connection) -> list[UserView]:

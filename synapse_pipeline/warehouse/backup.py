@@ -17,11 +17,13 @@ from urllib.parse import quote, quote_plus
 
 from sqlalchemy import Connection, MetaData, Table, create_engine, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from synapse_pipeline.lib.files import private_folder, written_atomically
 from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.fingerprint import table_checksum, warehouse_checksums
 from synapse_pipeline.warehouse.models import Base
+from synapse_pipeline.warehouse.schema import VERSION_TABLE
 
 PG_DUMP_SUFFIX = ".dump"
 SQLITE_SUFFIX = ".sqlite"
@@ -129,9 +131,24 @@ def restore(file: Path, url: str) -> None:
             f"{file.name} is a {kind} backup, it restores into {BACKENDS[suffix]} only, not {masked(parsed)}"
         )
     if suffix == PG_DUMP_SUFFIX:
+        _forget_revision(url)
         _run_pg("pg_restore", parsed, ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(file)])
     else:
         _sqlite_copy(file, _sqlite_path(parsed, must_exist=False), standalone=False)
+
+
+def _forget_revision(url: str) -> None:
+    """Drop the target's schema revision before a dump replaces its tables: the dump brings its own, and one made
+    before migrations brings none, so the next use recognises the restored schema and stamps it (a revision
+    left behind would claim a schema the restored tables do not have)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
+    except OperationalError:
+        return  # an unreachable target: pg_restore, next, says why in its own words
+    finally:
+        engine.dispose()
 
 
 def table_rows(url: str) -> dict[str, tuple[int, str]]:

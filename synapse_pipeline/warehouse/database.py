@@ -1,17 +1,13 @@
-"""Engines and schema creation for both warehouses: PostgreSQL from `sql/`, SQLite from the models."""
+"""Engines for both warehouses; their schema is the migrations' (`schema.py`)."""
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
 from synapse_pipeline.lib.files import PRIVATE_FOLDER, private_file, private_folder
-from synapse_pipeline.settings import SQL_DIR, state_dir
-from synapse_pipeline.warehouse.models import Base
+from synapse_pipeline.settings import state_dir
 
 # SQLite has one writer at a time; another waits this long for it (sqlite3's default, 5 s, fails a run whose load
 # meets a KPI rebuild or a delivery of another run). Runs wait for each other instead, as on PostgreSQL's locks.
@@ -75,63 +71,6 @@ def make_engine(url: str | URL) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
-
-
-def ddl_statements() -> list[str]:
-    """The statements of every `sql/*.sql` file, in file order."""
-    statements = []
-    for path in sorted(SQL_DIR.glob("*.sql")):
-        lines = [line.split("--", 1)[0] for line in path.read_text().splitlines()]
-        statements += [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-    return statements
-
-
-def _schema_objects() -> list[str]:
-    """Names of every table and index of the models (which mirror sql/)."""
-    tables = Base.metadata.sorted_tables
-    return [t.name for t in tables] + [i.name for t in tables for i in t.indexes if i.name]
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table and index if missing; safe to run before every load.
-
-    On PostgreSQL the DDL only runs when something is missing: `CREATE INDEX IF NOT EXISTS` still takes a SHARE
-    lock on its table, which would make every run wait for any load in progress.
-    """
-    if engine.dialect.name != "postgresql":
-        with _sqlite_schema_lock(engine), engine.begin() as conn:
-            Base.metadata.create_all(conn)
-        return
-    with engine.begin() as conn:
-        names = _schema_objects()
-        present = conn.execute(
-            text(
-                "SELECT count(*) FROM pg_class "
-                "WHERE relname = ANY(:names) AND relnamespace = current_schema()::regnamespace"
-            ),
-            {"names": names},
-        ).scalar_one()
-        if present == len(names):
-            return
-        # Serialise concurrent runs creating the schema at once.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('synapse.schema'))")
-        for statement in ddl_statements():
-            conn.exec_driver_sql(statement)
-
-
-@contextmanager
-def _sqlite_schema_lock(engine: Engine) -> Iterator[None]:
-    """Serialise schema creation across processes: SQLite's create_all checks, then creates (a race)."""
-    database = engine.url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    with private_file(Path(f"{database}.schema-lock")).open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def is_postgres(conn: Connection) -> bool:

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models of the warehouse; they mirror `sql/001_schema.sql` (tests/test_models.py checks it)."""
+"""SQLAlchemy 2 models of the warehouse at the newest migration (`migrations/versions/`); `sql/001_schema.sql`
+is the same schema as readable DDL (tests/test_models.py and tests/test_migrations.py check all three agree)."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -53,6 +54,8 @@ class User(Base):
     receive_email: Mapped[bool] = mapped_column(Boolean, server_default=text("TRUE"))
     last_update: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     last_access: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The first report they receive: the latest stored when they were added (None: every report).
+    reports_from: Mapped[str | None] = mapped_column(String, nullable=True)
 
 
 class Report(Base):
@@ -63,7 +66,8 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())  # first stored
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())  # content last changed
     content: Mapped[str] = mapped_column(Text)
 
     delivered_to: Mapped[list["DeliveredTo"]] = relationship(back_populates="report", cascade="all, delete-orphan")

@@ -4,13 +4,14 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
-from synapse_pipeline.warehouse.database import create_schema, make_engine, masked
+from synapse_pipeline.warehouse.database import make_engine, masked
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 
 class Warehouse(dg.ConfigurableResource):
     """The BI warehouse, any SQLAlchemy URL: PostgreSQL in production, an SQLite file by default.
 
-    The schema is created (idempotently) before the first use in a run.
+    Its schema is brought to the newest migration before the first use in a run (at head: one read, no DDL).
     """
 
     url: str
@@ -18,7 +19,7 @@ class Warehouse(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._engine = make_engine(self.url)
-        create_schema(self._engine)
+        upgrade_schema(self._engine)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._engine is not None:
