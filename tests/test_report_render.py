@@ -1,5 +1,5 @@
-"""The monthly report as HTML and markdown: pt-BR figures, every data value escaped, both chart flavours, and the SVG
-flavour opened in a real headless Chromium."""
+"""The monthly report as HTML and markdown: pt-BR figures, every data value escaped, one drawing of the charts for
+every form, and the stored HTML opened in a real headless Chromium."""
 
 import base64
 import html
@@ -22,7 +22,8 @@ from matplotlib.text import Text
 from PIL import Image
 
 from synapse_pipeline.reports import charts
-from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, WIDTH_IN
+from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, PNG_DPI, WIDTH_IN, draw_charts
+from synapse_pipeline.reports.mail import mail_form, parsed
 from synapse_pipeline.reports.model import (
     AgingBucket,
     ClientShare,
@@ -43,7 +44,7 @@ HOSTILE = (
     '"><img src=x onerror=alert(1)>',
     "=cmd|' /C calc'!A0",
     "'); DROP TABLE faturamento;--",
-    "--><script>alert(2)</script>",  # would close the SVG comment matplotlib writes chart text into
+    "--><script>alert(2)</script>",  # would close an HTML comment
     "US$ 5 $\\frac{1}{0}$ *negrito* [x](javascript:alert(3))",  # mathtext for matplotlib, markup for markdown
 )
 NO_SNAPSHOT = "Não há posição de estoque até o fim deste mês."
@@ -107,6 +108,16 @@ FULL = MonthlyReport(
     generated_on=date(2025, 9, 5),
 )
 NO_HISTORY = replace(FULL, previous=None, year_before=None, stock=None)
+DATA_PNG = "data:image/png;base64,"
+
+
+def _page(report: MonthlyReport, *, attached: bool = False) -> str:
+    """The report's HTML: its charts inline as stored, or `attached` by Content-ID as mailed."""
+    return render_report(report, draw_charts(report), attached=attached)
+
+
+def _markdown(report: MonthlyReport) -> str:
+    return report_markdown(report, draw_charts(report))
 
 
 class _Document(HTMLParser):
@@ -142,7 +153,7 @@ class _Document(HTMLParser):
 
 
 def test_pt_br_formatting() -> None:
-    page = render_report(FULL).html
+    page = _page(FULL)
     text = _Document(page).plain_text
     assert "<title>Relatório mensal — agosto de 2025</title>" in page
     assert "<h1>Relatório mensal — agosto de 2025</h1>" in page
@@ -161,57 +172,65 @@ def test_pt_br_formatting() -> None:
         "Gerado em 05/09/2025",
     ):
         assert expected in text, expected
-    # Chart text (drawn as glyphs) is kept in SVG comments: the axes' ticks went through Babel too.
-    assert "<!-- 1.000 -->" in page and "<!-- ago. -->" in page
+    # The charts' ticks went through Babel too.
+    with mpl.rc_context(charts._MATPLOTLIB_RC):
+        _title, trend = charts._figures(FULL)["tendencia"]
+        FigureCanvasAgg(trend).draw()
+    axes = trend.axes[0]
+    assert "ago." in [label.get_text() for label in axes.get_xticklabels()]
+    assert "1.000" in [label.get_text() for label in axes.get_yticklabels()]
 
 
 def test_months_without_data_say_so() -> None:
-    page = render_report(NO_HISTORY).html
+    page = _page(NO_HISTORY)
     text = _Document(page).plain_text
     assert text.count("sem dados") == 10  # five figures, two earlier months
     assert NO_SNAPSHOT in text
-    assert page.count("<svg") == 3
-    assert render_report(NO_HISTORY, charts="png").images.keys() == ALL_CHARTS - {"aging"}
-    assert NO_SNAPSHOT not in render_report(FULL).html
+    assert page.count("<img") == 3
+    assert draw_charts(NO_HISTORY).keys() == ALL_CHARTS - {"aging"}
+    assert NO_SNAPSHOT not in _page(FULL)
 
 
-@pytest.mark.parametrize("charts", ["svg", "png"])
+@pytest.mark.parametrize("attached", [False, True], ids=["stored", "mailed"])
 @pytest.mark.parametrize("report", [FULL, NO_HISTORY], ids=["full", "no-history"])
-def test_every_data_value_is_escaped(report: MonthlyReport, charts: str) -> None:
-    document = _Document(render_report(report, charts=charts).html)
+def test_every_data_value_is_escaped(report: MonthlyReport, attached: bool) -> None:
+    document = _Document(_page(report, attached=attached))
     assert document.active_content() == []
-    assert all((img["src"] or "").startswith("cid:") for img in document.tags("img"))
+    assert all((img["src"] or "").startswith("cid:" if attached else DATA_PNG) for img in document.tags("img"))
     text = document.plain_text
     for value in HOSTILE:
         assert value in text, value  # shown, as text
 
 
-def test_svg_flavour_is_self_contained() -> None:
-    rendered = render_report(FULL)
-    document = _Document(rendered.html)
-    assert rendered.images == {}
-    assert len(document.tags("svg")) == len(ALL_CHARTS)
-    assert document.tags("img") == [] and document.tags("link") == []
-    references = [v for _, attrs in document.elements for k, v in attrs.items() if k in {"src", "href", "xlink:href"}]
-    assert references and all((ref or "").startswith("#") for ref in references)
-    assert not re.search(r"url\((?!#)", rendered.html)
-    ids = [attrs["id"] for _, attrs in document.elements if "id" in attrs]
-    assert len(ids) == len(set(ids))
-    assert render_report(FULL).html == rendered.html  # deterministic
+def test_the_stored_report_is_self_contained() -> None:
+    page = _page(FULL)
+    document = _Document(page)
+    assert document.tags("link") == [] and document.tags("svg") == []
+    references = [v for _, attrs in document.elements for k, v in attrs.items() if k in {"src", "href"}]
+    assert len(references) == len(ALL_CHARTS) and all((ref or "").startswith(DATA_PNG) for ref in references)
+    assert "url(" not in page
+    assert _page(FULL) == page  # deterministic
 
 
-def test_png_flavour_attaches_every_chart() -> None:
-    rendered = render_report(FULL, charts="png")
-    sources = [img["src"] for img in _Document(rendered.html).tags("img")]
-    assert sorted(sources) == sorted(f"cid:{name}" for name in ALL_CHARTS)
-    assert rendered.images.keys() == ALL_CHARTS
-    assert all(png.startswith(PNG_SIGNATURE) for png in rendered.images.values())
-    assert "<svg" not in rendered.html
+def _inline_pngs(text: str) -> list[bytes]:
+    return [base64.b64decode(data) for data in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)]
 
 
-def test_unknown_chart_flavour_is_refused() -> None:
-    with pytest.raises(ValueError, match="svg"):
-        render_report(FULL, charts="jpg")  # type: ignore[arg-type]
+def test_one_drawing_of_the_charts_serves_the_stored_report_the_mail_and_the_ui() -> None:
+    """Each chart is drawn once: the stored HTML, the mail's attachments and the UI's markdown carry the same bytes."""
+    drawn = draw_charts(FULL)
+    assert drawn.keys() == ALL_CHARTS and all(chart.png.startswith(PNG_SIGNATURE) for chart in drawn.values())
+    pngs = [chart.png for chart in drawn.values()]
+    assert _inline_pngs(render_report(FULL, drawn)) == pngs
+    assert _inline_pngs(report_markdown(FULL, drawn)) == pngs
+    mail = parsed(mail_form(FULL, drawn))
+    html_part = mail.get_body(preferencelist=("html",))
+    sources = [img["src"] for img in _Document(html_part.get_content()).tags("img")]
+    assert sources == [f"cid:{name}" for name in drawn]
+    attached = {
+        part["Content-ID"]: part.get_content() for part in mail.walk() if part.get_content_type() == "image/png"
+    }
+    assert attached == {f"<{name}>": chart.png for name, chart in drawn.items()}
 
 
 def _cells(row: str) -> list[str]:
@@ -223,13 +242,13 @@ def _unescape_markdown(cell: str) -> str:
 
 
 def test_markdown_summary() -> None:
-    markdown = report_markdown(FULL)
+    markdown = _markdown(FULL)
     assert "agosto de 2025" in markdown and "1.234,56" in markdown and "1.100,00 (+12,2%)" in markdown
-    assert "sem dados" in report_markdown(NO_HISTORY)
+    assert "sem dados" in _markdown(NO_HISTORY)
 
 
 def test_markdown_keeps_data_as_text() -> None:
-    markdown = report_markdown(FULL)
+    markdown = _markdown(FULL)
     assert "<" not in markdown and ">" not in markdown  # no raw HTML: the data's brackets are entities
     tables = re.findall(r"((?:^\|.*\n)+)", markdown, flags=re.MULTILINE)
     assert len(tables) >= 6  # headline, trend, clients, regions, mix, aging
@@ -244,7 +263,7 @@ def test_markdown_keeps_data_as_text() -> None:
 
 
 def test_markdown_is_the_whole_report() -> None:
-    markdown = report_markdown(FULL)
+    markdown = _markdown(FULL)
     for section in ("**Tendência", "**Maiores clientes**", "**Regiões**", "**Mix de produtos**", "**Estoque**"):
         assert section in markdown, section
     assert "Posição de 04/08/2025: 5.432,10 t" in markdown and "São José dos Pinhais" in markdown
@@ -255,11 +274,12 @@ def test_markdown_is_the_whole_report() -> None:
         "Gráfico do mix por grupo",
         "Gráfico do envelhecimento do estoque",
     ]
-    for _, data in images:  # each a real PNG the UI shows at its natural size: as wide as the report's chart
+    for _, data in images:  # each the report's own chart: 518 CSS px wide, drawn at PNG_DPI for dense screens
         png = base64.b64decode(data)
-        assert png.startswith(b"\x89PNG\r\n\x1a\n")
-        assert Image.open(io.BytesIO(png)).width == round(WIDTH_IN * CSS_PX_PER_INCH) == 518
-    no_clients = report_markdown(replace(FULL, top_clients=[]))
+        assert png.startswith(PNG_SIGNATURE)
+        assert Image.open(io.BytesIO(png)).width == round(WIDTH_IN * PNG_DPI) == 810
+        assert round(WIDTH_IN * CSS_PX_PER_INCH) == 518
+    no_clients = _markdown(replace(FULL, top_clients=[]))
     assert "Sem faturamento no mês." in no_clients and "Gráfico dos maiores clientes" not in no_clients
 
 
@@ -282,31 +302,31 @@ CHROMIUM_FLAGS = [
 ]
 # Added to a copy of the report only (the report itself has no script): measures each chart once laid out, and lists
 # every resource the page fetched.
-PROBE = """<script>
-const CHART_FONT_PT = 11;
+PROBE = (
+    f"<script>\nconst CHART_FONT_PT = 11, PNG_DPI = {PNG_DPI};"
+    + """
 addEventListener("load", () => {
   const probe = document.createElement("pre");
   probe.id = "probe";
   probe.textContent = JSON.stringify({
-    charts: [...document.querySelectorAll("figure.chart > svg")].map((svg) => {
-      const box = svg.getBoundingClientRect();
+    charts: [...document.querySelectorAll("figure.chart > img")].map((img) => {
+      const box = img.getBoundingClientRect();
       return [box.width, box.height];
     }),
     resources: performance.getEntriesByType("resource").map((entry) => entry.name),
     viewport: innerWidth,
-    // Every element's right edge; inside a chart only the <svg> box counts, which clips what it draws.
-    widest: Math.max(
-      ...[...document.querySelectorAll("body *:not(svg *)")].map((e) => e.getBoundingClientRect().right),
-    ),
+    // Every element's right edge.
+    widest: Math.max(...[...document.querySelectorAll("body *")].map((e) => e.getBoundingClientRect().right)),
     scrollWidth: document.documentElement.scrollWidth,
-    // Chart text: its size in the SVG's own units (points) times how much the page scaled the SVG.
-    chartTextPx: [...document.querySelectorAll("figure.chart > svg")].map(
-      (svg) => (CHART_FONT_PT * svg.getBoundingClientRect().width) / svg.viewBox.baseVal.width,
+    // Chart text: its size in the PNG's pixels times how much the page scaled the PNG.
+    chartTextPx: [...document.querySelectorAll("figure.chart > img")].map(
+      (img) => (((CHART_FONT_PT * PNG_DPI) / 72) * img.getBoundingClientRect().width) / img.naturalWidth,
     ),
   });
   top.document.body.append(probe);  // the top page's, when the report is framed at a phone's width
 });
 </script>"""
+)
 # Fills that only the charts paint (the CSS uses none of them): the trend's other months, the aging's first bucket.
 CHART_FILLS = ("#a9bfd6", "#4c956c")
 
@@ -335,14 +355,14 @@ def _painted(pixels: np.ndarray, colour: str) -> int:
 
 @pytest.mark.slow  # headless Chromium: out of the fast lane
 def test_chromium_renders_the_report(tmp_path: Path) -> None:
-    page = render_report(FULL).html
+    page = _page(FULL)
     report, probed, screenshot = tmp_path / "relatorio.html", tmp_path / "probe.html", tmp_path / "relatorio.png"
     report.write_text(page, encoding="utf-8")
     probed.write_text(page.replace("</body>", f"{PROBE}</body>"), encoding="utf-8")
 
     dom = _Document(_chromium(report, tmp_path / "profile", "--window-size=1200,4000", f"--screenshot={screenshot}"))
     assert "Relatório mensal — agosto de 2025" in dom.plain_text
-    assert len(dom.tags("svg")) == len(ALL_CHARTS)
+    assert len(dom.tags("img")) == len(ALL_CHARTS)
     assert dom.active_content() == []  # the hostile names stayed text in the browser too
 
     pixels = imread(screenshot)
@@ -360,7 +380,7 @@ def test_chromium_renders_the_report(tmp_path: Path) -> None:
 @pytest.mark.slow  # headless Chromium: out of the fast lane
 def test_on_a_400_px_phone_nothing_is_wider_than_the_screen_and_chart_text_is_readable(tmp_path: Path) -> None:
     """Chromium's windows are at least 500 px wide: the report is laid out in a 400 px frame (its own viewport)."""
-    page = render_report(FULL).html.replace("</body>", f"{PROBE}</body>")
+    page = _page(FULL).replace("</body>", f"{PROBE}</body>")
     framed = tmp_path / "phone.html"
     framed.write_text(
         f'<!DOCTYPE html><html><body style="margin:0"><iframe srcdoc="{html.escape(page)}" width="400" '
@@ -382,13 +402,13 @@ def _probe(page: Path, profile: Path, width: int) -> dict:
 
 def test_a_partial_month_says_so_and_is_not_compared_with_whole_months() -> None:
     partial = replace(FULL, partial_until=date(2025, 8, 1))
-    page = render_report(partial).html
+    page = _page(partial)
     text = _Document(page).plain_text
     assert "<h1>Relatório mensal — agosto de 2025 (parcial, até 01/08/2025)</h1>" in page
     assert "Mês parcial: faturamento até 01/08/2025" in text
     assert "+12,2%" not in text and "-5,0%" not in text  # the whole-month comparisons of FULL
     assert "1.234,56 1.100,00 — — 1.300,00 — —" in text  # the earlier months' values, without variations
-    assert "+12,2%" in _Document(render_report(FULL).html).plain_text
+    assert "+12,2%" in _Document(_page(FULL)).plain_text
 
 
 def test_every_chart_title_fits_inside_its_chart() -> None:

@@ -5,10 +5,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 
 from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.ingest.partitions import monthly_partitions
-from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
+from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RENDERED_KEY, REPORT_NAME_KEY
 from tests.support import Pipeline
 
 
@@ -44,6 +45,59 @@ def test_one_report_row_per_month_updated_in_place(reported: Pipeline) -> None:
     assert gross - metadata["returned_tonnes"].value == pytest.approx(net, abs=2e-3)
 
 
+def _july_again(pipeline: Pipeline) -> dict[str, dg.MetadataValue]:
+    result = pipeline.materialize(["relatorio_mensal"], partition="2025-07-01")
+    assert result.success
+    return result.asset_materializations_for_node("relatorio_mensal")[0].metadata
+
+
+def _execute(pipeline: Pipeline, sql: str) -> None:
+    engine = pipeline.engine()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def test_a_month_whose_report_would_not_change_is_not_rendered_again(reported: Pipeline) -> None:
+    """Rendering is most of a report run: a month is drawn again only when its figures, its templates or code, or
+    the stored report itself differ from what was recorded."""
+    stored = "SELECT content, created_at, updated_at FROM report WHERE name = 'relatorio-mensal-2025-07'"
+    before = reported.rows(stored)
+    first = _july_again(reported)
+    assert first[RENDERED_KEY].value is False
+    assert reported.rows(stored) == before
+    assert (
+        first[CONTENT_SHA256_KEY]
+        == reported.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("relatorio_mensal"), asset_partitions=["2025-07-01"]), limit=2
+        )
+        .records[1]
+        .asset_materialization.metadata[CONTENT_SHA256_KEY]
+    )
+    assert "![Gráfico da tendência](data:image/png;base64," in first["preview"].value  # the UI keeps its preview
+
+    # A figure changed: July's largest client is renamed.
+    top = reported.scalar(
+        "SELECT cod_cliente FROM faturamento WHERE data >= '2025-07-01' AND data < '2025-08-01' "
+        "GROUP BY cod_cliente ORDER BY sum(zs_peso_liquido) DESC LIMIT 1"
+    )
+    _execute(reported, f"UPDATE clientes SET nome = 'Aços Renomeados Ltda' WHERE cod_cliente = {top}")
+    renamed = _july_again(reported)
+    assert renamed[RENDERED_KEY].value is True
+    assert "Aços Renomeados Ltda" in reported.scalar(
+        "SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'"
+    )
+
+    # The stored report is not the one recorded (a backup of another day restored): rendered again.
+    _execute(reported, "UPDATE report SET content = 'outro' WHERE name = 'relatorio-mensal-2025-07'")
+    restored = _july_again(reported)
+    assert restored[RENDERED_KEY].value is True
+    assert restored[CONTENT_SHA256_KEY] == renamed[CONTENT_SHA256_KEY]
+    assert _july_again(reported)[RENDERED_KEY].value is False
+
+
 def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline) -> None:
     july = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'")
     net = reported.scalar(
@@ -51,7 +105,7 @@ def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline)
     )
     assert "julho de 2025" in july
     assert f"{float(net):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in july
-    assert "<svg" in july
+    assert 'src="data:image/png;base64,' in july
     # July ends before the only snapshot (2025-08-04): the stock section says so; August has it.
     assert "Não há posição de estoque" in july
     august = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")

@@ -7,11 +7,10 @@ from sqlalchemy import func, select
 
 from synapse_pipeline.delivery.deliver import joined_since, pending_user_ids
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
-from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, REPORT_NAME_KEY
+from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RELATORIO_MENSAL, REPORT_NAME_KEY
 from synapse_pipeline.warehouse.models import Report
 from synapse_pipeline.warehouse.resource import Warehouse
 
-RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
 BATCH = 100
 DELIVERY_RETRIES = "3"
 

@@ -1,9 +1,10 @@
-"""The report's four matplotlib charts, exported as inline SVG (self-contained HTML) or as PNG (mail attachments)."""
+"""The report's four matplotlib charts, each drawn once as a PNG that serves every form of the report: inline as a
+`data:` URI in the stored HTML and the UI's preview, attached by Content-ID in the mail."""
 
+import base64
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
@@ -15,14 +16,13 @@ from synapse_pipeline.reports.model import MonthlyReport, StockSection
 
 CHART_TREND, CHART_CLIENTS, CHART_MIX, CHART_AGING = "tendencia", "clientes", "mix", "aging"
 
-# Text drawn as glyph paths: the browser needs no font, and data text only reaches the SVG as an escaped comment.
-# A fixed salt keeps the SVG ids stable; `$` in a client name is text, not mathtext.
-_MATPLOTLIB_RC = {"svg.fonttype": "path", "svg.hashsalt": "synapse", "text.parse_math": False, "font.size": 11}
+# `$` in a client name is text, not mathtext.
+_MATPLOTLIB_RC = {"text.parse_math": False, "font.size": 11}
 _ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
 _AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
-_PNG_DPI = 150  # mail: drawn at CSS size by the `<img>`'s width, sharp on dense screens
+PNG_DPI = 150  # shown at CSS size by the `<img>`'s width: sharp on dense screens
 _PNG_COLOURS = 64
-CSS_PX_PER_INCH = 96  # a PNG at this dpi shown at its natural size (markdown) is as large as the report's SVG
+CSS_PX_PER_INCH = 96
 _LABEL_WIDTH = 32
 # Charts are drawn at about 520 CSS px and never stretched wider: 11 pt text is 14.7 px on a desktop (the body's 14)
 # and, shrunk to a 400 px phone, still over 10 px.
@@ -31,12 +31,17 @@ WIDTH_IN = 5.4
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart as the template places it: inline SVG markup, or (PNG flavour, `svg` empty) a `cid:` image."""
+    """A drawn chart: its PNG and the CSS size the report shows it at."""
 
     title: str
-    svg: str
+    png: bytes
     width: int  # CSS pixels
     height: int
+
+    @property
+    def data_uri(self) -> str:
+        """The PNG inline, for a document that must stand alone (the stored HTML, the UI's markdown)."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode()
 
 
 def _short(text: str) -> str:
@@ -128,38 +133,22 @@ def _figures(report: MonthlyReport) -> dict[str, tuple[str, Figure]]:
     return figures
 
 
-def _svg(figure: Figure, name: str) -> str:
-    """The figure as an `<svg>` element, its ids prefixed with `name`: several charts share one HTML document."""
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
-    return svg.replace(' id="', f' id="{name}-').replace('href="#', f'href="#{name}-').replace("url(#", f"url(#{name}-")
-
-
-def _png(figure: Figure, dpi: int) -> bytes:
+def _png(figure: Figure) -> bytes:
     """The figure as a palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than
     matplotlib's RGBA (mail size), with no visible change."""
     rendered = io.BytesIO()
-    figure.savefig(rendered, format="png", dpi=dpi, metadata={"Software": None})
+    figure.savefig(rendered, format="png", dpi=PNG_DPI, metadata={"Software": None})
     rendered.seek(0)
     palette = io.BytesIO()
     Image.open(rendered).convert("RGB").quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
     return palette.getvalue()
 
 
-def draw_charts(
-    report: MonthlyReport, flavour: Literal["svg", "png"], *, png_dpi: int = _PNG_DPI
-) -> tuple[dict[str, Chart], dict[str, bytes]]:
-    """The charts that have data, by name, and (PNG flavour) their images by Content-ID, which is the same name."""
-    placed: dict[str, Chart] = {}
-    images: dict[str, bytes] = {}
+def draw_charts(report: MonthlyReport) -> dict[str, Chart]:
+    """The charts that have data, by name (which is also their Content-ID in the mail), each drawn once."""
+    charts: dict[str, Chart] = {}
     with mpl.rc_context(_MATPLOTLIB_RC):
         for name, (title, figure) in _figures(report).items():
             width, height = (round(inches * CSS_PX_PER_INCH) for inches in figure.get_size_inches())
-            if flavour == "svg":
-                placed[name] = Chart(title, _svg(figure, name), width, height)
-            else:
-                images[name] = _png(figure, png_dpi)
-                placed[name] = Chart(title, "", width, height)
-    return placed, images
+            charts[name] = Chart(title, _png(figure), width, height)
+    return charts

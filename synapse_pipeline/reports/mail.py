@@ -7,25 +7,26 @@ Plain text and the report as HTML with its charts inline as palette PNGs (by Con
 from email import message_from_string, policy
 from email.message import EmailMessage
 
+from synapse_pipeline.reports.charts import Chart
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.render import render_report, report_subject, report_text
 
 REPORT_HEADER = "X-Synapse-Report"  # the report a message carries
 
 
-def mail_form(report: MonthlyReport) -> str:
-    """The MIME message of a report without its recipient's headers, as stored in `report_email`."""
-    rendered = render_report(report, charts="png")
+def mail_form(report: MonthlyReport, charts: dict[str, Chart]) -> str:
+    """The MIME message of a report without its recipient's headers, as stored in `report_email`: the stored
+    report's HTML with the same chart images attached."""
     message = EmailMessage()
     message["Subject"] = report_subject(report)
     message[REPORT_HEADER] = report.name
     # Quoted-printable and base64 keep the message 7-bit: it crosses any SMTP server intact.
     message.set_content(report_text(report), cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message.add_alternative(render_report(report, charts, attached=True), subtype="html", cte="quoted-printable")
     html_part = message.get_payload()[1]
-    for cid, png in rendered.images.items():
+    for cid, chart in charts.items():
         html_part.add_related(
-            png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline"
+            chart.png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline"
         )
     return message.as_string(policy=policy.default)
 

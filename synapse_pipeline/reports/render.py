@@ -1,15 +1,17 @@
-"""A `MonthlyReport` rendered from its Jinja templates: pt-BR HTML (inline SVG charts for the database, PNG `cid:`
-images for mail), the markdown preview shown in Dagster's UI, and the email's subject and plain text."""
+"""A `MonthlyReport` rendered from its Jinja templates: pt-BR HTML (charts inline for the database, by `cid:` for
+mail), the markdown preview shown in Dagster's UI, and the email's subject and plain text; all from one drawing of
+the charts."""
 
-import base64
-from dataclasses import dataclass
-from typing import Any, Literal
+import hashlib
+from pathlib import Path
+from typing import Any
 
+import matplotlib
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
-from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, draw_charts
+from synapse_pipeline.reports.charts import Chart
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
 from synapse_pipeline.reports.model import MonthlyReport
@@ -17,15 +19,14 @@ from synapse_pipeline.reports.model import MonthlyReport
 HTML_TEMPLATE = "relatorio_mensal.html.j2"
 MARKDOWN_TEMPLATE = "relatorio_mensal.md.j2"
 TEXT_TEMPLATE = "relatorio_mensal.txt.j2"
+# What a report's HTML depends on besides its figures: a stored report rendered with other templates or drawing code
+# is rendered again, one rendered with these is not.
+_RENDERING = ("templates/*.j2", "charts.py", "formatting.py", "headline.py", "mail.py", "render.py")
+RENDERER_SHA256 = hashlib.sha256(
+    b"".join(path.read_bytes() for pattern in _RENDERING for path in sorted(Path(__file__).parent.glob(pattern)))
+    + matplotlib.__version__.encode()
+).hexdigest()
 _FLAGS = {"reorder": "repor", "excess": "excesso", "no demand": "sem demanda", "rupture": "ruptura"}
-
-
-@dataclass(frozen=True)
-class RenderedReport:
-    """The HTML document and, for mail, the images its `cid:` sources name."""
-
-    html: str  # the complete HTML document
-    images: dict[str, bytes]  # Content-ID -> PNG bytes; empty for the SVG flavour
 
 
 def _environment(*, autoescape: bool, keep_trailing_newline: bool) -> Environment:
@@ -61,27 +62,25 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
     }
 
 
-def render_report(report: MonthlyReport, *, charts: Literal["svg", "png"] = "svg") -> RenderedReport:
-    """The report as HTML: `svg` inlines the charts (self-contained, for the database), `png` attaches them (mail)."""
-    if charts not in ("svg", "png"):
-        raise ValueError(f"charts must be 'svg' or 'png', not {charts!r}")
-    placed, images = draw_charts(report, charts)
+def render_report(report: MonthlyReport, charts: dict[str, Chart], *, attached: bool = False) -> str:
+    """The report as a complete HTML document: the charts inline (self-contained, for the database), or `attached`
+    by Content-ID (mail, whose readers often refuse `data:` images)."""
     stock = report.stock
-    document = _HTML.get_template(HTML_TEMPLATE).render(
+    sources = {name: f"cid:{name}" if attached else chart.data_uri for name, chart in charts.items()}
+    return _HTML.get_template(HTML_TEMPLATE).render(
         _context(report),
-        charts=placed,
+        charts=charts,
+        sources=sources,
         aging_tonnes=sum(bucket.tonnes for bucket in stock.aging) if stock else 0.0,
         flags=_FLAGS,
     )
-    return RenderedReport(html=document, images=images)
 
 
-def report_markdown(report: MonthlyReport) -> str:
+def report_markdown(report: MonthlyReport, charts: dict[str, Chart]) -> str:
     """The whole report in markdown for Dagster's UI: every section's figures as tables, each chart above its table
-    as a palette PNG in a `data:` URI (the UI shows markdown images; it would not run the HTML's inline SVG)."""
-    _placed, images = draw_charts(report, "png", png_dpi=CSS_PX_PER_INCH)
-    charts = {name: "data:image/png;base64," + base64.b64encode(png).decode() for name, png in images.items()}
-    return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report), charts=charts)
+    as a `data:` image (the UI shows markdown images, not HTML)."""
+    sources = {name: chart.data_uri for name, chart in charts.items()}
+    return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report), charts=sources)
 
 
 def report_subject(report: MonthlyReport) -> str:

@@ -14,13 +14,12 @@ import dagster as dg
 
 from synapse_pipeline.ingest.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, monthly_partitions
 from synapse_pipeline.kpis.automation import retry_wait
-from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY
+from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY, RELATORIO_MENSAL, recorded_metadata
 from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.store import without_mail_form
 from synapse_pipeline.warehouse.resource import Warehouse
 
-RELATORIO_MENSAL = dg.AssetKey("relatorio_mensal")
 RUNS_SEEN = 50  # report runs read to count the failed ones in a row
 
 
@@ -66,10 +65,7 @@ def _cursor(text: str | None) -> dict[str, int | str | None]:
 
 def _recorded_figures(instance: dg.DagsterInstance, month: str) -> str | None:
     """The figures digest the month's latest report was rendered from (None: never rendered)."""
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=RELATORIO_MENSAL, asset_partitions=[month]), limit=1
-    )
-    metadata = result.records[0].asset_materialization.metadata if result.records else {}
+    metadata = recorded_metadata(instance, month)
     return metadata[FIGURES_SHA256_KEY].value if FIGURES_SHA256_KEY in metadata else None
 
 
