@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from synapse_pipeline.delivery.deliver import joined_since, pending_user_ids
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RELATORIO_MENSAL, REPORT_NAME_KEY
+from synapse_pipeline.settings import CHAIN_SENSOR_SECONDS
 from synapse_pipeline.warehouse.models import Report
 from synapse_pipeline.warehouse.resource import Warehouse
 
@@ -17,7 +18,7 @@ DELIVERY_RETRIES = "3"
 
 @dg.sensor(
     job=deliver_reports_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Emails each new or updated report to every active user who wants email and has not had it.",
 )

@@ -18,6 +18,7 @@ from synapse_pipeline.ingest.partitions import (
 )
 from synapse_pipeline.ingest.raw import RAW_ASSETS, SHA256_KEY, months_in
 from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.settings import CHAIN_SENSOR_SECONDS
 
 FATURAMENTO_KEY = dg.AssetKey("faturamento")
 BATCH = 100
@@ -25,7 +26,7 @@ BATCH = 100
 
 @dg.sensor(
     job=ingest_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts ingest_job when an export in the data folder differs (by sha256) from the one last validated, "
     "once it has stopped changing (same size and time at two looks).",
@@ -68,7 +69,7 @@ def _loaded_from(instance: dg.DagsterInstance, months: list[str], sha256: str) -
 
 @dg.sensor(
     job=faturamento_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Loads every month of a newly validated billing file in one run, unless they hold that file already.",
 )

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from synapse_pipeline.settings import RETRY_SECONDS_ENV
+from synapse_pipeline.settings import CHAIN_SENSOR_SECONDS, RETRY_SECONDS_ENV
 
 FIRST_RETRY = timedelta(minutes=5)
 LAST_RETRY = timedelta(hours=6)  # the longest wait: a failure that lasts is retried four times a day, never given up
@@ -130,7 +130,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_condition_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_SECONDS,
     emit_backfills=False,  # runs at once, not backfills waiting for the backfill daemon's next pass
     use_user_code_server=True,  # the conditions above read the instance in Python
     description="Rebuilds every asset whose automation condition asks for it: the KPI and forecast tables after a "

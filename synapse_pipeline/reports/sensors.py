@@ -18,6 +18,7 @@ from synapse_pipeline.reports.assets import FIGURES_SHA256_KEY, RELATORIO_MENSAL
 from synapse_pipeline.reports.jobs import relatorio_job
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.reports.store import without_mail_form
+from synapse_pipeline.settings import CHAIN_SENSOR_SECONDS
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RUNS_SEEN = 50  # report runs read to count the failed ones in a row
@@ -83,7 +84,7 @@ def _ranges(months: list[str], keys: list[str]) -> Iterator[list[str]]:
 
 @dg.sensor(
     jobs=[relatorio_job],
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Re-renders exactly the months whose figures differ from their stored report, once the KPI and "
     "forecast tables are rebuilt; retries a failed report run after a wait.",
