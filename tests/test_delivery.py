@@ -243,7 +243,7 @@ def test_unwritable_outbox_is_a_clear_error_and_nothing_is_recorded(reported: Pi
     assert _delivered(reported) == []
 
 
-def test_a_user_added_after_twenty_reports_gets_the_latest_at_once_and_the_archive_on_request(
+def test_a_user_added_after_twenty_reports_gets_the_latest_complete_month_at_once_and_the_archive_on_request(
     reported: Pipeline, inbox: tuple[Inbox, int]
 ) -> None:
     server, port = inbox
@@ -263,11 +263,15 @@ def test_a_user_added_after_twenty_reports_gets_the_latest_at_once_and_the_archi
     with engine.begin() as conn:
         add_user(conn, username="fabio", email="fabio@example.com", password=PASSWORD)
     engine.dispose()
-    (joined,) = _delivery_tick(reported, caught_up.cursor).run_requests  # no new report: the new user asks
-    assert joined.run_config["ops"]["deliver_reports"]["config"]["report_names"] == ["relatorio-mensal-2025-08"]
-    assert _deliver(reported, mailer, "relatorio-mensal-2025-08").success
+    # No new report: the new user asks. August has one billing day: July, the latest complete month, comes first.
+    (joined,) = _delivery_tick(reported, caught_up.cursor).run_requests
+    names = joined.run_config["ops"]["deliver_reports"]["config"]["report_names"]
+    assert names == [JULY, "relatorio-mensal-2025-08"]
+    for name in names:
+        assert _deliver(reported, mailer, name).success
     new = server.messages[before:]
-    assert [(m["To"], m["X-Synapse-Report"]) for m in new] == [("fabio@example.com", "relatorio-mensal-2025-08")]
+    assert [(m["To"], m["X-Synapse-Report"]) for m in new] == [("fabio@example.com", name) for name in names]
+    assert "(parcial, até 01/08/2025)" in new[1]["Subject"] and "parcial" not in new[0]["Subject"]
     assert _delivery_tick(reported, caught_up.cursor).run_requests == []  # delivered: nothing more to ask
 
     archive = deliver_reports_job.execute_in_process(
@@ -277,5 +281,5 @@ def test_a_user_added_after_twenty_reports_gets_the_latest_at_once_and_the_archi
     )
     assert archive.success
     fabio = [m["X-Synapse-Report"] for m in server.messages if m["To"] == "fabio@example.com"]
-    assert len(fabio) == 20 == len(set(fabio))  # the 19 older ones on request, August not twice
+    assert len(fabio) == 20 == len(set(fabio))  # the 18 older ones on request, July and August not twice
     assert all(m["To"] == "fabio@example.com" for m in server.messages[before:])  # nobody else got the archive

@@ -411,6 +411,19 @@ def test_a_partial_month_says_so_and_is_not_compared_with_whole_months() -> None
     assert "+12,2%" in _Document(_page(FULL)).plain_text
 
 
+def _trend_texts(report: MonthlyReport) -> list[str]:
+    with mpl.rc_context(charts._MATPLOTLIB_RC):
+        _title, trend = charts._figures(report)["tendencia"]
+    return [text.get_text() for text in trend.findobj(Text)]
+
+
+def test_the_trend_marks_a_partial_month_as_partial() -> None:
+    """A month that has barely begun is drawn hollow and labelled, so its short bar does not read as a slump."""
+    partial = replace(FULL, partial_until=date(2025, 8, 1))
+    assert "parcial\naté 01/08" in _trend_texts(partial)
+    assert not any("parcial" in text for text in _trend_texts(FULL))
+
+
 def test_every_chart_title_fits_inside_its_chart() -> None:
     """February has the longest month name; the stock chart the longest fixed title."""
     february = replace(FULL, month=date(2025, 2, 1))

@@ -57,19 +57,15 @@ def pending_user_ids(conn: Connection, name: str) -> list[int]:
     return [user.id for user in recipients(conn, name) if user.id not in done]
 
 
-def joined_since(conn: Connection, name: str) -> list[int]:
-    """The pending recipients of report `name` who were added after its content last changed: users who joined
-    since."""
-    stored = conn.execute(select(Report.updated_at).where(Report.name == name)).scalar()
-    if stored is None:
-        return []
-    pending = set(pending_user_ids(conn, name))
-    added_after = conn.execute(
-        select(AuditLog.record_id).where(
-            AuditLog.table_name == "user", AuditLog.action == audit.CREATE, AuditLog.timestamp > stored
-        )
-    ).scalars()
-    return sorted(pending & {int(user_id) for user_id in added_after})
+def users_added_since(conn: Connection, audit_id: int | None) -> tuple[list[int], int | None]:
+    """The users added after audit entry `audit_id` (None: ever), and the newest audit entry looked at."""
+    entries = conn.execute(
+        select(AuditLog.id, AuditLog.record_id)
+        .where(AuditLog.table_name == "user", AuditLog.action == audit.CREATE, AuditLog.id > (audit_id or 0))
+        .order_by(AuditLog.id)
+    ).all()
+    newest = entries[-1].id if entries else audit_id
+    return [int(entry.record_id) for entry in entries], newest
 
 
 def _addressees(conn: Connection, name: str, archive_for: str | None) -> list[UserView]:

@@ -1,15 +1,16 @@
 """The delivery sensor: every new or updated monthly report is mailed to whoever has yet to receive it."""
 
 import hashlib
+import json
 
 import dagster as dg
 from sqlalchemy import func, select
 
-from synapse_pipeline.delivery.deliver import joined_since, pending_user_ids
+from synapse_pipeline.delivery.deliver import pending_user_ids, users_added_since
 from synapse_pipeline.delivery.jobs import deliver_reports_job, delivery_run_config
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RELATORIO_MENSAL, REPORT_NAME_KEY
 from synapse_pipeline.settings import CHAIN_SENSOR_SECONDS
-from synapse_pipeline.warehouse.models import Report
+from synapse_pipeline.warehouse.models import Report, User
 from synapse_pipeline.warehouse.resource import Warehouse
 
 BATCH = 100
@@ -24,13 +25,17 @@ DELIVERY_RETRIES = "3"
 )
 def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
     """One delivery run for the new or updated reports since the last tick that someone has yet to receive, and for
-    the latest report when a user joined since it was stored.
+    the first reports of the users added since the last tick.
 
     A cursor over every materialization, not `@asset_sensor`, which sees only the latest one: several reports
-    materialized between two ticks all go out, in one run (the run key: their names and content sha256).
+    materialized between two ticks all go out, in one run (the run key: their names and content sha256). The cursor
+    also keeps the newest user creation looked at, so each new user is asked for once.
     """
+    seen = json.loads(context.cursor) if context.cursor and context.cursor.startswith("{") else {}
+    if context.cursor and not seen:
+        seen = {"materializations": context.cursor}  # the cursor of a version that kept only the materializations
     result = context.instance.fetch_materializations(
-        RELATORIO_MENSAL, limit=BATCH, cursor=context.cursor, ascending=True
+        RELATORIO_MENSAL, limit=BATCH, cursor=seen.get("materializations"), ascending=True
     )
     versions: dict[str, str] = {}
     with warehouse.engine.connect() as conn:
@@ -40,12 +45,17 @@ def report_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
             pending = pending_user_ids(conn, name)
             if pending:
                 versions[name] = f"{metadata[CONTENT_SHA256_KEY].value}:{pending}"
-        # A user added since the latest report was stored gets it now, not at the next report.
-        latest = conn.execute(select(func.max(Report.name))).scalar()
-        joined = joined_since(conn, latest) if latest and latest not in versions else []
-        if joined:
-            versions[latest] = f"joined:{joined}"
-    cursor = result.cursor if result.records else context.cursor
+        # A user added since the last tick gets their first reports now (the latest complete month's, and a partial
+        # month after it), not at the next report.
+        added, newest_user = users_added_since(conn, seen.get("users"))
+        first = conn.execute(select(func.min(User.reports_from)).where(User.id.in_(added))).scalar() if added else None
+        for name in conn.execute(select(Report.name).where(Report.name >= first)).scalars() if first else ():
+            joined = sorted(set(pending_user_ids(conn, name)) & set(added))
+            if joined and name not in versions:
+                versions[name] = f"joined:{joined}"
+    cursor = json.dumps(
+        {"materializations": result.cursor if result.records else seen.get("materializations"), "users": newest_user}
+    )
     if not versions:
         return dg.SensorResult(cursor=cursor)
     names = sorted(versions)

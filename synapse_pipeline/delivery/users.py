@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from synapse_pipeline.delivery import audit
 from synapse_pipeline.delivery.passwords import UserError, check_password, hash_password
+from synapse_pipeline.reports.queries import first_report_for_a_new_reader
 from synapse_pipeline.warehouse.database import is_postgres
-from synapse_pipeline.warehouse.models import Report, User
+from synapse_pipeline.warehouse.models import User
 
 MAX_EMAIL_LENGTH = 254  # the longest address SMTP can carry (RFC 5321 path limit minus the brackets)
 MAX_USERNAME_LENGTH = 100  # a name shown in one column of `synapse users list`
@@ -134,7 +135,8 @@ def add_user(
     existing = _lookup(conn, address)
     if existing is not None:
         raise UserError(f"a user with email {address} already exists (id {existing.id})")
-    # A new user receives from the latest stored report on; older ones only on request (`synapse deliver --archive`).
+    # A new user receives from the latest complete month's report on; older ones only on request (`synapse deliver
+    # --archive`).
     values = {
         "username": name,
         "email": address,
@@ -143,7 +145,7 @@ def add_user(
         "is_active": True,
         "receive_email": receive_email,
         "last_update": _now(),
-        "reports_from": select(func.max(Report.name)).scalar_subquery(),
+        "reports_from": first_report_for_a_new_reader(conn),
     }
     try:
         with _savepoint(conn):

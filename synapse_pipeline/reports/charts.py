@@ -68,7 +68,16 @@ def _trend_chart(report: MonthlyReport, title: str) -> Figure:
     axes = figure.axes[0]
     months = [headline.month for headline in report.trend]
     colours = [_ACCENT if month == report.month else _MUTED for month in months]
-    axes.bar(range(len(months)), [headline.net_tonnes for headline in report.trend], color=colours)
+    bars = axes.bar(range(len(months)), [headline.net_tonnes for headline in report.trend], color=colours)
+    if report.partial_until is not None and months and months[-1] == report.month:
+        # A month not over yet is no month to compare: drawn hollow and labelled, never as a slump.
+        partial = bars[-1]
+        partial.set(facecolor="white", edgecolor=_ACCENT, hatch="///", linewidth=1)
+        axes.annotate(
+            f"parcial\naté {report.partial_until:%d/%m}",
+            (partial.get_x() + partial.get_width() / 2, partial.get_height()),
+            xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize="small", color=_ACCENT,
+        )  # fmt: skip
     # Thirteen months in about 520 px: the year only under January and the first month, labels slanted.
     labels = [
         f"{short_month(month)} {month.year}" if i == 0 or month.month == 1 else short_month(month)

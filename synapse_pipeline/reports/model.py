@@ -122,6 +122,11 @@ def report_name(month: date) -> str:
     return f"relatorio-mensal-{month:%Y-%m}"
 
 
+def report_month(name: str) -> date:
+    """The month a report name (`relatorio-mensal-YYYY-MM`) is of: its first day."""
+    return date.fromisoformat(f"{name.removeprefix('relatorio-mensal-')}-01")
+
+
 @dataclass(frozen=True)
 class MonthlyReport:
     """Everything `relatorio-mensal-YYYY-MM` shows."""

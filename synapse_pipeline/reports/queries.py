@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from synapse_pipeline.lib.dates import add_months, as_date
 from synapse_pipeline.lib.numbers import real
@@ -17,7 +17,9 @@ from synapse_pipeline.reports.model import (
     ObsolescenceLine,
     RegionSales,
     StockSection,
+    report_month,
 )
+from synapse_pipeline.warehouse.models import Report
 
 TOP_CLIENTS = 10
 COVERAGE_LINES = 15
@@ -117,6 +119,15 @@ def _partial_until(conn: Connection, month: date) -> date | None:
         return None
     day = as_date(latest)
     return day if month <= day < add_months(month, 1) - timedelta(days=1) else None
+
+
+def first_report_for_a_new_reader(conn: Connection) -> str | None:
+    """The first report a user added now receives: the latest complete month's, so their first mail is never a
+    month that has barely begun; the partial month after it, titled partial, follows. None: no report yet."""
+    latest, *before = conn.execute(select(Report.name).order_by(Report.name.desc()).limit(2)).scalars().all() or [None]
+    if latest is not None and before and _partial_until(conn, report_month(latest)) is not None:
+        return before[0]
+    return latest
 
 
 def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
