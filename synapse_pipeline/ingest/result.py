@@ -31,8 +31,9 @@ class _Invalid(Exception):
 
 
 def results_folder(instance: dg.DagsterInstance) -> Path:
-    """Where an instance keeps its validated results: `.synapse/dagster/storage/validated` on the embedded one."""
-    return private_folder(Path(instance.storage_directory()) / "validated")
+    """Where an instance keeps its validated results (`.synapse/dagster/storage/validated` on the embedded one), as an
+    absolute path: the hand-off names it, and a load may run from another folder."""
+    return private_folder(Path(instance.storage_directory()).resolve() / "validated")
 
 
 def result_path(folder: Path, kind: ExportKind, sha256: str) -> Path:
