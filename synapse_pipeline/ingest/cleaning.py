@@ -62,6 +62,8 @@ def _clean_column(values: pd.Series, rules: list[tuple[str, Rule]], counts: Coun
     present = values.notna()
     for rule, fix in rules:
         fixed = fix(values)
+        if fixed is values:  # the rule had nothing to do (plain ASCII needs no repair): nothing to compare
+            continue
         changed = int(((fixed != values) & present).sum())
         if changed:
             counts[rule] += changed

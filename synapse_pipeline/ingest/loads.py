@@ -1,9 +1,11 @@
 """The load assets: the client master and the two fact tables, written from the validated exports.
 
-Each load is one transaction that reopens the validated file; only a lost connection is tried again.
+Each load is one transaction that reads the validated result its raw asset wrote (never the text again), as long
+as the export still holds the bytes that were validated; only a lost connection is tried again.
 """
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from synapse_pipeline.ingest.cleaning import cleaning_table
 from synapse_pipeline.ingest.kinds import ESTOQUE, FATURAMENTO, ExportError, ExportKind
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, described, month_window, monthly_partitions
+from synapse_pipeline.ingest.raw import VALIDATED_RESULT_KEY
 from synapse_pipeline.ingest.read_ahead import read_ahead
-from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
@@ -31,6 +33,8 @@ SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its s
 # A load that loses its connection rolled back whole: trying again is safe (see `_retry_lost_connections`).
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 REBUILD = "rebuild indexes"
+READ_RESULT = "read validated result"  # the Parquet the raw asset wrote, in the read-ahead thread
+CHECK_EXPORT = "check export unchanged"  # its sha256, before the load writes and before it commits
 BULK_METHOD = "bulk: COPY without indexes and foreign keys, then built again"
 # Row by row into the indexed table: PostgreSQL's COPY, SQLite's executemany (no COPY there, no bulk way either).
 ROW_METHODS = {"postgresql": "COPY into the indexed table", "sqlite": "executemany into the indexed table"}
@@ -96,17 +100,37 @@ def clientes(
     )
 
 
-def _load_failed(reader: ExportReader) -> dg.Failure:
-    """The failure of a load whose file broke a rule while streaming: bad data, so never retried."""
-    return dg.Failure(description=f"load rolled back: {reader.report.error_message()}", allow_retries=False)
+@contextmanager
+def _unchanged_export(validated: ValidatedExport, kind: ExportKind, seconds: Counter[str]) -> Iterator[bool]:
+    """Around a load, inside its transaction: the export must still hold the validated bytes when the load starts
+    and once it has written (a refusal then rolls it back). Yields whether the export is still there: one moved
+    away after validation is no other version of it, and its validated rows load."""
+    started = time.perf_counter()
+    present = validated.confirm_unchanged(kind)
+    seconds[CHECK_EXPORT] += time.perf_counter() - started
+    yield present
+    started = time.perf_counter()
+    if present:
+        validated.confirm_unchanged(kind, after_load=True)
+    seconds[CHECK_EXPORT] += time.perf_counter() - started
 
 
-def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
-    """The validated file again, as long as it is still the file that was validated."""
-    try:
-        return validated.open(kind)
-    except ExportError as error:  # bad data: trying again cannot help
-        raise dg.Failure(description=str(error), allow_retries=False) from error
+def _source_metadata(validated: ValidatedExport, present: bool) -> dict[str, object]:
+    """Which validated rows a load read, and whether their export is still where it was validated."""
+    return {
+        VALIDATED_RESULT_KEY: dg.MetadataValue.path(str(validated.result)),
+        "export_present": present,
+        "cleaning": cleaning_table(dict(validated.cleaning)),
+    }
+
+
+def _timed_frames(frames: Iterator[pd.DataFrame], seconds: Counter[str]) -> Iterator[pd.DataFrame]:
+    """The frames, the time taken to read each going to `seconds[READ_RESULT]`."""
+    started = time.perf_counter()
+    for frame in frames:
+        seconds[READ_RESULT] += time.perf_counter() - started
+        yield frame
+        started = time.perf_counter()
 
 
 @dg.asset(
@@ -121,13 +145,15 @@ def _reopen(validated: ValidatedExport, kind: ExportKind) -> ExportReader:
 )
 def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.MaterializeResult:
     """Inventory lines in the warehouse; a load replaces its snapshot date, older snapshots accumulate."""
-    reader = _reopen(estoque_raw, ESTOQUE)
+    seconds: Counter[str] = Counter()
     snapshots = [d.to_pydatetime() for d in estoque_raw.dates]
-    with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        chunks = batches(reader.chunks(), conn.dialect.name, reader.report.stage_seconds)
-        written = replace_estoque(conn, snapshots, read_ahead(chunks, reader.report.stage_seconds))
-        if not reader.report.valid:
-            raise _load_failed(reader)
+    with (
+        _retry_lost_connections(),
+        warehouse.engine.begin() as conn,
+        _unchanged_export(estoque_raw, ESTOQUE, seconds) as present,
+    ):
+        chunks = batches(_timed_frames(estoque_raw.frames(), seconds), conn.dialect.name, seconds)
+        written = replace_estoque(conn, snapshots, read_ahead(chunks, seconds))
         total = row_count(conn, Estoque.__table__)
         preview = _preview(conn, Estoque.__table__, Estoque.data.in_(snapshots))
     return dg.MaterializeResult(
@@ -135,7 +161,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
             "dagster/row_count": total,
             "rows_loaded": written,
             "snapshots": markdown.bullets(d.date() for d in estoque_raw.dates),
-            "cleaning": cleaning_table(reader.report.cleaning),
+            **_source_metadata(estoque_raw, present),
             "duplicate_lines": estoque_raw.duplicate_lines,
             "preview": preview,
             "warehouse": warehouse.display_url,
@@ -163,22 +189,24 @@ def faturamento(
     Each month of a range is recorded with its own rows (`dagster/partition_row_count`) beside the table's total.
     """
     started = time.perf_counter()
+    seconds: Counter[str] = Counter()
     start, end = month_window(context.partition_keys)
-    reader = _reopen(faturamento_raw, FATURAMENTO)
-    report = reader.report
     incoming = faturamento_raw.rows_between(pd.Timestamp(start), pd.Timestamp(end))
-    with _retry_lost_connections(), warehouse.engine.begin() as conn:
-        chunks = batches(reader.chunks(), conn.dialect.name, report.stage_seconds, keep=in_window(start, end))
-        counted = _logging_progress(read_ahead(chunks, report.stage_seconds), incoming, context.log)
+    with (
+        _retry_lost_connections(),
+        warehouse.engine.begin() as conn,
+        _unchanged_export(faturamento_raw, FATURAMENTO, seconds) as present,
+    ):
+        frames = _timed_frames(faturamento_raw.frames(start, end), seconds)
+        chunks = batches(frames, conn.dialect.name, seconds, keep=in_window(start, end))
+        counted = _logging_progress(read_ahead(chunks, seconds), incoming, context.log)
         load = replace_faturamento(conn, start, end, counted, incoming)
-        if not report.valid:
-            raise _load_failed(reader)
         previews = {key: _month_preview(conn, key) for key in context.partition_keys}
         total = row_count(conn, Faturamento.__table__)
         dialect = conn.dialect.name
     if load.bulk:
-        report.stage_seconds[REBUILD] += load.rebuild_seconds
-    per_month = dict(report.months())
+        seconds[REBUILD] += load.rebuild_seconds
+    per_month = dict(faturamento_raw.rows_per_month)
     every_month = monthly_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     run = {
         "dagster/row_count": total,
@@ -187,10 +215,10 @@ def faturamento(
         "months_kept": described([key for key in every_month if key not in context.partition_keys]),
         SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
         "load_method": BULK_METHOD if load.bulk else ROW_METHODS[dialect],
-        "cleaning": cleaning_table(report.cleaning),
-        "negative_weights_in_file": report.negative_weights,
-        "zero_weights_in_file": report.zero_weights,
-        "stage_seconds": markdown.table({k: round(v, 3) for k, v in report.stage_seconds.items()}, "stage", "seconds"),
+        **_source_metadata(faturamento_raw, present),
+        "negative_weights_in_file": faturamento_raw.negative_weights,
+        "zero_weights_in_file": faturamento_raw.zero_weights,
+        "stage_seconds": markdown.table({k: round(v, 3) for k, v in seconds.items()}, "stage", "seconds"),
         "load_seconds": round(time.perf_counter() - started, 3),
         "warehouse": warehouse.display_url,
     }

@@ -1,6 +1,7 @@
 """The raw assets: each ERP export profiled, cleaned and validated whole before anything is written.
 
-Their blocking schema check stops a bad file here; what passes is handed to the loads as a `ValidatedExport`.
+Their blocking schema check stops a bad file here; what passes is kept as Parquet and handed to the loads as a
+`ValidatedExport`: the text is parsed here only.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -20,13 +21,16 @@ from synapse_pipeline.ingest.partitions import SINGLE_RUN, add_month_partitions,
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.ingest.report import ExportReport
 from synapse_pipeline.ingest.resources import ExportFiles
+from synapse_pipeline.ingest.result import remove_others, result_path, results_folder, write_result
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
+from synapse_pipeline.lib import markdown
 from synapse_pipeline.settings import TIMEZONE
 
 EXPORT_PATH_KEY = "export_path"  # the file validated ("path" is the IO manager's, where it stores the output)
 SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
 ROWS_PER_MONTH_KEY = "rows_per_month"  # the faturamento months a validated file holds: what to load
+VALIDATED_RESULT_KEY = "validated_result"  # the Parquet file of the valid rows, which the loads read
 MONTHS_ADDED_KEY = "months_added"  # the monthly partitions this file was the first to bring
 # A new export validated by 08:00 São Paulo time on weekdays, within the day before (the ERP exports nightly).
 EXPORT_FRESHNESS = dg.FreshnessPolicy.cron(
@@ -50,6 +54,7 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
         "decimal_separator": report.decimal,
         "cleaning": cleaning_table(report.cleaning),
         "duplicate_lines": report.duplicate_lines,
+        "stage_seconds": markdown.table({k: round(v, 3) for k, v in report.stage_seconds.items()}, "stage", "seconds"),
         "clients": len(report.client_codes),
         "first_date": str(min(report.dates).date()),
         "last_date": str(max(report.dates).date()),
@@ -61,24 +66,33 @@ def _raw_metadata(report: ExportReport) -> dict[str, object]:
 
 
 def _validate_export(
+    context: dg.AssetExecutionContext,
     kind: ExportKind,
     export_files: ExportFiles,
     when_valid: Callable[[ValidatedExport], dict[str, object]] = lambda _: {},
 ) -> Iterator[dg.AssetCheckResult | dg.Output]:
-    """Validate the whole file before anything is written; invalid data stops the run here. `when_valid` does what a
-    valid file calls for and returns what it adds to the metadata."""
+    """Validate the whole file before anything is written, keeping its valid rows as the validated result the loads
+    read; invalid data stops the run here. `when_valid` does what a valid file calls for and returns what it adds
+    to the metadata."""
+    folder = results_folder(context.instance)
     try:
         reader = ExportReader(export_files.find(kind), kind)
-        report = reader.validate()
+        result = result_path(folder, kind, reader.profile.sha256)
+        valid = write_result(reader, result)
     except ExportError as error:
         yield unreadable_result(error)
         raise dg.Failure(description=str(error)) from error
-    if not report.valid:
+    report = reader.report
+    if not valid:
         yield schema_check_result(report)
         raise dg.Failure(description=report.error_message(), metadata={"failure_count": report.failure_total})
+    # Only this result is pointed to from now on: the loads read the latest validation.
+    superseded = remove_others(folder, kind, keep=result)
     # The output first: the checks then record this materialization as theirs, not the one before.
-    validated = ValidatedExport.from_report(report)
-    yield dg.Output(validated, metadata={**_raw_metadata(report), **when_valid(validated)})
+    validated = ValidatedExport.from_report(report, result)
+    metadata = {**_raw_metadata(report), VALIDATED_RESULT_KEY: dg.MetadataValue.path(str(result))}
+    metadata |= {"results_removed": len(superseded), **when_valid(validated)}
+    yield dg.Output(validated, metadata=metadata)
     yield schema_check_result(report)
     yield from warning_results(kind, report)
 
@@ -93,9 +107,11 @@ def _validate_export(
         "The inventory export `estoque*.csv`, profiled, cleaned and validated against its pandera model."
     ),
 )
-def estoque_raw(export_files: ExportFiles) -> Iterator[dg.AssetCheckResult | dg.Output]:
+def estoque_raw(
+    context: dg.AssetExecutionContext, export_files: ExportFiles
+) -> Iterator[dg.AssetCheckResult | dg.Output]:
     """Each line of the inventory export checked before any is written: a bad line must not reach the warehouse."""
-    yield from _validate_export(ESTOQUE, export_files)
+    yield from _validate_export(context, ESTOQUE, export_files)
 
 
 @dg.asset(
@@ -120,7 +136,7 @@ def faturamento_raw(
         months = months_spanned(month for month, _ in validated.rows_per_month)
         return {MONTHS_ADDED_KEY: described(add_month_partitions(context.instance, months))}
 
-    yield from _validate_export(FATURAMENTO, export_files, partitions_added)
+    yield from _validate_export(context, FATURAMENTO, export_files, partitions_added)
 
 
 RAW_ASSETS = {ESTOQUE.name: estoque_raw.key, FATURAMENTO.name: faturamento_raw.key}

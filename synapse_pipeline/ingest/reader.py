@@ -1,7 +1,7 @@
 """Reading an export: parse, clean and validate it in chunks, filling its report as it goes.
 
-One reader serves both the raw assets (which validate and describe a file) and the loads (which stream its
-typed chunks into the warehouse), so a file is always parsed, cleaned and checked the same way.
+The raw assets read each export once, here: they describe and validate it, and keep its valid typed chunks as the
+validated result the loads read (`result.py`).
 """
 
 import hashlib
@@ -123,16 +123,12 @@ class ExportReader:
         path: Path,
         kind: ExportKind,
         chunk_rows: int = CHUNK_ROWS,
-        profile: FileProfile | None = None,
-        count_duplicates: bool = True,
     ) -> None:
-        """`profile`, when given, is the checked profile of this very file: its byte-level checks are skipped."""
         self.kind = kind
         self.chunk_rows = chunk_rows
-        self.count_duplicates = count_duplicates
-        self.profile = profile or profile_file(path)
+        self.profile = profile_file(path)
         self.header = read_header(self.profile, kind)
-        if self.profile.has_quotes and profile is None:
+        if self.profile.has_quotes:
             check_quotes(self.profile, self.header)
         self.report = ExportReport(kind=kind.name, profile=self.profile)
         self._cleaner = Cleaner()
@@ -163,8 +159,7 @@ class ExportReader:
         """One raw chunk cleaned, typed and validated, each stage timed; None if it breaks a rule."""
         seconds = self.report.stage_seconds
         started = time.perf_counter()
-        if self.count_duplicates:
-            self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
+        self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
         cleaned = self._cleaner.clean(raw, self.report.cleaning)
         normalise_formats(cleaned, self.kind.numeric_columns, self.report)
         cleaned_at = time.perf_counter()
