@@ -318,6 +318,7 @@ addEventListener("load", () => {
     // Every element's right edge.
     widest: Math.max(...[...document.querySelectorAll("body *")].map((e) => e.getBoundingClientRect().right)),
     scrollWidth: document.documentElement.scrollWidth,
+    height: document.documentElement.scrollHeight,
     // Chart text: its size in the PNG's pixels times how much the page scaled the PNG.
     chartTextPx: [...document.querySelectorAll("figure.chart > img")].map(
       (img) => (((CHART_FONT_PT * PNG_DPI) / 72) * img.getBoundingClientRect().width) / img.naturalWidth,
@@ -391,6 +392,17 @@ def test_on_a_400_px_phone_nothing_is_wider_than_the_screen_and_chart_text_is_re
     assert phone["viewport"] == 400
     assert phone["widest"] <= 400 and phone["scrollWidth"] <= 400, phone  # the page does not scroll sideways
     assert min(phone["chartTextPx"]) >= 10, phone["chartTextPx"]
+
+
+@pytest.mark.slow  # headless Chromium: out of the fast lane
+def test_at_the_600_px_of_a_mail_window_the_report_is_no_longer_than_on_a_desktop(tmp_path: Path) -> None:
+    """Mail is read about 600 px wide: the tables keep their columns there (they stack only on a phone), so the
+    mail is not twice as long as the report on a desktop."""
+    probed = tmp_path / "mail.html"
+    probed.write_text(_page(FULL).replace("</body>", f"{PROBE}</body>"), encoding="utf-8")
+    mail, desktop = _probe(probed, tmp_path / "probe-600", 600), _probe(probed, tmp_path / "probe-1200", 1200)
+    assert mail["viewport"] == 600 and mail["scrollWidth"] <= 600, mail  # nothing wider than the window
+    assert mail["height"] <= 1.2 * desktop["height"], (mail["height"], desktop["height"])
 
 
 def _probe(page: Path, profile: Path, width: int) -> dict:
