@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
 from synapse_pipeline.forecast.backtest import Score, score
 from synapse_pipeline.forecast.checks import (
+    COBERTURA_DO_INTERVALO,
     PREVISAO_SUPERA_NAIVE,
     VIES_DA_PREVISAO,
     beats_naive,
@@ -284,7 +285,7 @@ def test_monthly_demand_forecast_and_backtest_tables(forecast_engine: Engine, wa
     # naive configured: it cannot beat itself, so the check fails as an ERROR: the run fails, blocking what reads it
     assert not result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {PREVISAO_SUPERA_NAIVE, VIES_DA_PREVISAO}
+    assert set(evaluations) == {PREVISAO_SUPERA_NAIVE, VIES_DA_PREVISAO, COBERTURA_DO_INTERVALO}
     evaluation = evaluations[PREVISAO_SUPERA_NAIVE]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
 

@@ -5,15 +5,19 @@ Eager like the KPI tables: once the daemon runs, a load brings them up to date b
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, select
 
 from synapse_pipeline.forecast.backtest import HORIZONS, Score, score
 from synapse_pipeline.forecast.classes import SEM_VENDA, demand_classes
 from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand
+from synapse_pipeline.forecast.global_model import sku_scale
+from synapse_pipeline.forecast.intervals import TOTAL, coverage, interval_errors, limits, quantiles
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME, choices
 from synapse_pipeline.forecast.stock import read_snapshot, recommend
@@ -129,9 +133,18 @@ def avaliacao_previsao(warehouse: Warehouse, forecast_settings: ForecastSettings
         history = demand.complete()
         names = [name for name in FORECASTERS if name != configured] + [configured]
         scores = [s for name in names for s in score(name, history, FORECASTERS[name])] if len(history) else []
+        figures: dict[str, object] = {"modelo_configurado": configured}
+        if len(history):
+            errors = interval_errors(history, FORECASTERS[configured])
+            held = {h: coverage(errors.at_horizon(h)).skus for h in range(1, HORIZONS + 1)}
+            scores = [replace(s, cobertura_80=held[s.horizonte]) if s.modelo == configured else s for s in scores]
+            overall = coverage(errors)
+            figures["cobertura_intervalo_80"] = round(overall.skus, 4)
+            figures["cobertura_intervalo_80_total"] = round(overall.total, 4)
+            figures["cobertura_pares_julgados"] = overall.sku_pairs
         count = replace_rows(conn, AVALIACAO_PREVISAO, [vars(s) for s in scores])
         first = {s.modelo: s for s in scores if s.horizonte == 1}
-        figures: dict[str, object] = {"backtest": backtest_table(scores), "modelo_configurado": configured}
+        figures["backtest"] = backtest_table(scores)
         if configured in first and "naive" in first:
             figures["wape_h1"] = round(first[configured].wape, 4)
             figures["wape_h1_naive"] = round(first["naive"].wape, 4)
@@ -146,23 +159,43 @@ def forecast_rows(demand: MonthlyDemand, model: str) -> list[dict[str, object]]:
     if base is None:
         return []
     history = demand.complete()
-    recent = history[:, -RECENT_MONTHS:].sum(axis=1) > 0
+    recent = (history[:, -RECENT_MONTHS:].sum(axis=1) > 0) & (demand_classes(history) != SEM_VENDA)
     forecast = FORECASTERS[model](history, HORIZONS)
-    classes = demand_classes(history)
-    return [
-        {
-            "SKU": sku,
-            "mes_base": base,
-            "mes_previsto": add_months(base, h),
-            "horizonte": h,
-            "modelo": model,
-            "toneladas_previstas": float(forecast[i, h - 1]),
-            "classe_demanda": classes[i],
-        }
-        for i, sku in enumerate(demand.skus)
-        if recent[i] and classes[i] != SEM_VENDA
-        for h in range(1, HORIZONS + 1)
-    ]
+    classes, scale = demand_classes(history), sku_scale(history)
+    learned = quantiles(interval_errors(history, FORECASTERS[model]))
+    rows = []
+    for h in range(1, HORIZONS + 1):
+        total = float(forecast[recent, h - 1].sum())
+        total_low, total_high = _interval(np.array([total]), np.array([total]), learned.get((TOTAL, h)))
+        for i in np.flatnonzero(recent).tolist():
+            low, high = _interval(forecast[i : i + 1, h - 1], scale[i : i + 1], learned.get((classes[i], h)))
+            rows.append(
+                {
+                    "SKU": demand.skus[i],
+                    "mes_base": base,
+                    "mes_previsto": add_months(base, h),
+                    "horizonte": h,
+                    "modelo": model,
+                    "toneladas_previstas": float(forecast[i, h - 1]),
+                    "classe_demanda": classes[i],
+                    "limite_inferior": low,
+                    "limite_superior": high,
+                    "total_previsto": total,
+                    "total_limite_inferior": total_low,
+                    "total_limite_superior": total_high,
+                }
+            )
+    return sorted(rows, key=lambda row: (str(row["SKU"]), int(row["horizonte"])))  # type: ignore[call-overload]
+
+
+def _interval(
+    forecast: np.ndarray, scale: np.ndarray, bounds: tuple[float, float] | None
+) -> tuple[float | None, float | None]:
+    """One forecast's 80% interval; none when the backtest had too few errors to learn it."""
+    if bounds is None:
+        return None, None
+    low, high = limits(forecast, scale, bounds)
+    return float(low[0]), float(high[0])
 
 
 def _monthly_totals(rows: list[dict[str, object]]) -> dict[str, float]:

@@ -27,6 +27,11 @@ AVALIACAO_PREVISAO = Table(
     Column("wape", Float, comment="Sum |actual - forecast| / sum actual"),
     Column("mase", Float, comment="MAE over the in-sample one-step naive MAE, tonne-weighted over SKUs"),
     Column("vies", Float, comment="Sum (forecast - actual) / sum actual"),
+    Column(
+        "cobertura_80",
+        Float,
+        comment="Configured forecaster only: share of SKU actuals inside the 80% interval learned on earlier origins",
+    ),
 )
 
 PREVISAO_DEMANDA = Table(
@@ -39,6 +44,11 @@ PREVISAO_DEMANDA = Table(
     Column("modelo", String(50), nullable=False, comment="The configured forecaster"),
     Column("toneladas_previstas", Float, nullable=False, comment="Forecast net tonnes (>= 0)"),
     Column("classe_demanda", String(20), nullable=False, comment="Syntetos-Boylan class up to mes_base"),
+    Column("limite_inferior", Float, comment="80% interval, low end: from the backtest's errors of this class and h"),
+    Column("limite_superior", Float, comment="80% interval, high end; empty when the backtest had too few errors"),
+    Column("total_previsto", Float, nullable=False, comment="Forecast tonnes of every SKU in mes_previsto"),
+    Column("total_limite_inferior", Float, comment="80% interval of total_previsto, low end (the total's errors)"),
+    Column("total_limite_superior", Float, comment="80% interval of total_previsto, high end"),
 )
 
 RECOMENDACAO_ESTOQUE = Table(
