@@ -19,7 +19,7 @@ from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand
 from synapse_pipeline.forecast.global_model import sku_scale
 from synapse_pipeline.forecast.intervals import TOTAL, coverage, interval_errors, limits, quantiles
 from synapse_pipeline.forecast.resources import ForecastSettings
-from synapse_pipeline.forecast.selection import FORECASTERS, NAME, choices
+from synapse_pipeline.forecast.selection import FORECASTERS, NAME, NESTED, choices, nested_choice
 from synapse_pipeline.forecast.stock import read_snapshot, recommend
 from synapse_pipeline.forecast.tables import (
     AVALIACAO_PREVISAO,
@@ -226,7 +226,30 @@ def previsao_demanda(warehouse: Warehouse, forecast_settings: ForecastSettings) 
         }
         if model == NAME and demand.mes_base is not None:
             figures["escolha_por_classe"] = markdown.table(choices(demand.complete()), "classe", "modelo escolhido")
+        if model == NESTED and demand.mes_base is not None:
+            figures["modelo_escolhido"] = nested_choice(demand.complete())
+        figures["intervalo_80_total"] = markdown.table(_total_intervals(rows), "mês", "t previstas (80%)")
+        covered = conn.execute(
+            select(AVALIACAO_PREVISAO.c.horizonte, AVALIACAO_PREVISAO.c.cobertura_80).where(
+                AVALIACAO_PREVISAO.c.modelo == model
+            )
+        ).all()
+        at_one = [value for horizon, value in covered if horizon == 1 and value is not None]
+        if at_one:
+            figures["cobertura_intervalo_80"] = round(float(at_one[0]), 4)
         return _result(conn, PREVISAO_DEMANDA, count, **figures)
+
+
+def _total_intervals(rows: list[dict[str, object]]) -> dict[str, str]:
+    """Each forecast month's total and its 80% interval, as the report would say it."""
+    shown = {}
+    for row in rows:
+        low, high = row["total_limite_inferior"], row["total_limite_superior"]
+        words = f"{row['total_previsto']:.1f}"
+        if low is not None and high is not None:
+            words += f" ({low:.1f} a {high:.1f})"
+        shown[str(row["mes_previsto"])[:7]] = words
+    return dict(sorted(shown.items()))
 
 
 @_forecast_asset(

@@ -2,10 +2,12 @@
 
 A SKU's error at an origin is (actual - forecast) / scale, the scale its mean demand over the 12 months up to the
 origin, so that large and small SKUs pool; the interval of a forecast f is [max(0, f + q10 x scale), f + q90 x
-scale], q10 and q90 the empirical quantiles (numpy's linear interpolation) of its demand class's errors at its
-horizon (all classes' where a class has fewer than MIN_ERRORS). The total's errors are relative: actual / forecast
-- 1. Coverage is measured honestly: at each origin the quantiles come from targets up to that origin only, and
-the origin's forecasts are then judged against months after it.
+scale], q10 and q90 split-conformal quantiles of its demand class's errors at its horizon (all classes' where a
+class has fewer than MIN_ERRORS): of n errors sorted, the ceil((n + 1) x 0.9)-th for q90 and the floor((n + 1) x
+0.1)-th for q10 (the largest and smallest when n is under 9), so that a few errors give a wide interval, not a
+narrow one. The total's errors are relative: actual / forecast - 1. Coverage is measured honestly: at each origin
+the quantiles come from targets up to that origin only, and the origin's forecasts are then judged against months
+after it.
 """
 
 from dataclasses import dataclass
@@ -105,9 +107,16 @@ def quantiles(errors: Errors, up_to: int | None = None) -> Quantiles:
             if demand_class != TOTAL and rows.sum() < MIN_ERRORS:
                 rows = skus
             if rows.sum() >= (2 if demand_class == TOTAL else MIN_ERRORS):
-                low, high = np.quantile(error[rows], [LOWER, UPPER])
-                result[(str(demand_class), horizon)] = (float(low), float(high))
+                result[(str(demand_class), horizon)] = conformal_bounds(error[rows])
     return result
+
+
+def conformal_bounds(errors: np.ndarray) -> tuple[float, float]:
+    """The floor((n + 1) x LOWER)-th and ceil((n + 1) x UPPER)-th smallest of n errors, within 1..n."""
+    ordered, n = np.sort(errors), len(errors)
+    low = min(max(int(np.floor((n + 1) * LOWER)), 1), n)
+    high = min(max(int(np.ceil((n + 1) * UPPER)), 1), n)
+    return float(ordered[low - 1]), float(ordered[high - 1])
 
 
 def limits(forecast: np.ndarray, scale: np.ndarray, bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
