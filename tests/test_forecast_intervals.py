@@ -3,13 +3,14 @@ Dagster on SQLite and PostgreSQL."""
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from statistics import NormalDist
 
 import dagster as dg
 import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
-from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda
+from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
 from synapse_pipeline.forecast.backtest import Score, score
 from synapse_pipeline.forecast.checks import COBERTURA_DO_INTERVALO, coverage_verdict, forecast_checks
 from synapse_pipeline.forecast.intervals import (
@@ -24,7 +25,7 @@ from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NESTED, NESTED_CANDIDATES, nested_choice
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.database import make_engine
-from synapse_pipeline.warehouse.models import Clientes, Faturamento
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 from synapse_pipeline.warehouse.schema import upgrade_schema
 
@@ -118,6 +119,8 @@ def test_the_nested_choice_never_sees_the_months_it_is_scored_on(monkeypatch: py
     assert nested_choice(demand[:, :14]) == nested_choice(wild[:, :14])
 
 
+Z90, Z95 = NormalDist().inv_cdf(0.90), NormalDist().inv_cdf(0.95)
+
 # 24 SKUs: SKU_i sells x = i tonnes in even months and 2x in odd ones, Jan 2023 .. Dec 2024; one line on 1 Jan 2025.
 FIRST = date(2023, 1, 1)
 SKUS = 24
@@ -179,3 +182,44 @@ def test_interval_columns_worked_by_hand(alternating_engine: Engine, warehouse_u
     assert [tuple(row) for row in covered] == [(1, pytest.approx(10 / 11)), (2, 1.0), (3, pytest.approx(6 / 7))]
     evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}[COBERTURA_DO_INTERVALO]
     assert not evaluation.passed and "90.9%" in str(evaluation.description)  # above 90%: wider than it needs
+
+
+def test_stock_advice_from_the_forecast_and_its_interval(alternating_engine: Engine, warehouse_url: str) -> None:
+    """SKU_01 (x = 1) with 0.5 t and SKU_24 (x = 24) with 1,000 t on 2 Jan 2025. Naive forecasts 2x a month with
+    the interval's high end 3x in January, 2x in February: a January error deviation of x / z(0.90), none in February.
+    L = 4 weeks is 4 / (52/12) of January; L + R = 5 weeks is January and 5 / (52/12) - 1 of February."""
+    with alternating_engine.begin() as conn:
+        conn.execute(
+            Estoque.__table__.insert(),
+            [
+                dict(data=datetime(2025, 1, 2), es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
+                     dias_em_estoque=30, es_totalestoque=tonnes, tipo_material="Produto Acabado", origem="S_PRG_REF",
+                     cod_produto="RZN", lote="L", produto="Rolo")
+                for sku, tonnes in (("SKU_01", 0.5), ("SKU_24", 1000.0))
+            ],
+        )  # fmt: skip
+    assert dg.materialize(
+        [demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
+        resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings(modelo="naive")},
+    ).success
+    with alternating_engine.connect() as conn:
+        got = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                text(
+                    'SELECT "SKU", demanda_lead_time_t, demanda_protecao_t, estoque_seguranca_t, ponto_pedido_t, '
+                    "estoque_maximo_t, acao, compra_sugerida_t, fonte_demanda FROM recomendacao_estoque"
+                )
+            )
+        }
+    months_l, months_p = 4 / (52 / 12), 5 / (52 / 12)
+    maximum = {}
+    for sku, x in (("SKU_01", 1), ("SKU_24", 24)):
+        lead, protection = 2 * x * months_l, 2 * x * months_p
+        safety = Z95 * ((x / Z90) ** 2 + (protection / 5) ** 2) ** 0.5
+        maximum[sku] = protection + safety
+        assert got[sku][:5] == pytest.approx((lead, protection, safety, lead + safety, protection + safety))
+        assert got[sku][7] == "previsao"
+    assert got["SKU_01"][5:7] == ("repor", pytest.approx(maximum["SKU_01"] - 0.5))  # 0.5 t under its reorder point
+    assert got["SKU_24"][5:7] == ("excesso", 0.0)  # 1,000 t: over 26 weeks of its 52 weeks' demand
+    assert got["SKU_24"][1] > 2 * 24  # the purchase covers more than a month: L + R is 5 weeks

@@ -18,6 +18,7 @@ from synapse_pipeline.forecast.classes import SEM_VENDA, demand_classes
 from synapse_pipeline.forecast.demand import MonthlyDemand, monthly_demand
 from synapse_pipeline.forecast.global_model import sku_scale
 from synapse_pipeline.forecast.intervals import TOTAL, coverage, interval_errors, limits, quantiles
+from synapse_pipeline.forecast.protection import FROM_FORECAST, read_forecasts
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME, NESTED, choices, nested_choice
 from synapse_pipeline.forecast.stock import read_snapshot, recommend
@@ -254,13 +255,14 @@ def _total_intervals(rows: list[dict[str, object]]) -> dict[str, str]:
 
 @_forecast_asset(
     RECOMENDACAO_ESTOQUE,
-    ["estoque", "faturamento"],
-    "Per SKU of the latest snapshot, and SKUs with demand but no stock: safety stock, reorder point, what to do.",
+    ["estoque", "faturamento", "previsao_demanda"],
+    "Per SKU of the latest snapshot, and SKUs with demand but no stock: safety stock, reorder point, what to do; "
+    "demand and its error over lead time + review from the forecast and its interval where it has one.",
 )
 def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettings) -> dg.MaterializeResult:
     policy = forecast_settings.policy()
     with warehouse.engine.begin() as conn:
-        rows = recommend(read_snapshot(conn), policy)
+        rows = recommend(read_snapshot(conn), policy, read_forecasts(conn))
         count = replace_rows(conn, RECOMENDACAO_ESTOQUE, rows)
         actions: dict[str, int] = {}
         for row in rows:
@@ -272,5 +274,6 @@ def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettin
             count,
             acoes=markdown.table(dict(sorted(actions.items())), "acao", "SKUs"),
             compra_sugerida_total_t=round(purchase, 1),
+            skus_pela_previsao=sum(row["fonte_demanda"] == FROM_FORECAST for row in rows),
             politica=markdown.table(vars(policy), "parâmetro", "valor"),
         )
