@@ -24,10 +24,9 @@ from synapse_pipeline.forecast.intervals import (
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NESTED, NESTED_CANDIDATES, nested_choice
 from synapse_pipeline.lib.dates import add_months
-from synapse_pipeline.warehouse.database import make_engine
-from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.models import Estoque
 from synapse_pipeline.warehouse.resource import Warehouse
-from synapse_pipeline.warehouse.schema import upgrade_schema
+from tests.test_forecast import billed_engine
 
 
 def test_conformal_bounds_worked_by_hand() -> None:
@@ -128,24 +127,12 @@ SKUS = 24
 
 @pytest.fixture
 def alternating_engine(warehouse_url: str) -> Iterator[Engine]:
-    engine = make_engine(warehouse_url)
-    upgrade_schema(engine)
     lines = [
         (datetime.combine(add_months(FIRST, m), datetime.min.time()), f"SKU_{i:02d}", float(i * (1 + m % 2)))
         for i in range(1, SKUS + 1)
         for m in range(24)
     ] + [(datetime(2025, 1, 1), "SKU_01", 1.0)]
-    with engine.begin() as conn:
-        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
-        conn.execute(
-            Faturamento.__table__.insert(),
-            [
-                dict(data=when, cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
-                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes, giro_sku_cliente=1, lote="L",
-                     origem="PRG", zs_centro="1101")
-                for when, sku, tonnes in lines
-            ],
-        )  # fmt: skip
+    engine = billed_engine(warehouse_url, lines)
     yield engine
     engine.dispose()
 
