@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine
 
+from synapse_pipeline.forecast.assets import complete_history
 from synapse_pipeline.forecast.backtest import HORIZONS, score
 from synapse_pipeline.forecast.demand import monthly_demand
 from synapse_pipeline.forecast.intervals import coverage, interval_errors
@@ -38,7 +39,7 @@ def demand_of(billing: Path) -> np.ndarray:
     engine = create_engine("sqlite://")
     with engine.begin() as conn:
         lines.to_sql("faturamento", conn, index=False)
-        return monthly_demand(conn).complete()
+        return complete_history(monthly_demand(conn))
 
 
 def figures(name: str, history: np.ndarray) -> dict[str, object]:

@@ -36,6 +36,12 @@ from synapse_pipeline.warehouse.models import stored_type
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete months
+DECIMALS = 6  # a gram: the two warehouses' sums differ past it, and a boosted tree's split must not
+
+
+def complete_history(demand: MonthlyDemand) -> np.ndarray:
+    """The complete months' demand to the gram, so that SQLite and PostgreSQL give the models the same numbers."""
+    return np.round(demand.complete(), DECIMALS)
 
 
 def _schema(table: Table) -> dg.TableSchema:
@@ -131,7 +137,7 @@ def avaliacao_previsao(warehouse: Warehouse, forecast_settings: ForecastSettings
     configured = forecast_settings.forecaster_name()
     with warehouse.engine.begin() as conn:
         demand = monthly_demand(conn)
-        history = demand.complete()
+        history = complete_history(demand)
         names = [name for name in FORECASTERS if name != configured] + [configured]
         scores = [s for name in names for s in score(name, history, FORECASTERS[name])] if len(history) else []
         figures: dict[str, object] = {"modelo_configurado": configured}
@@ -159,7 +165,7 @@ def forecast_rows(demand: MonthlyDemand, model: str) -> list[dict[str, object]]:
     base = demand.mes_base
     if base is None:
         return []
-    history = demand.complete()
+    history = complete_history(demand)
     recent = (history[:, -RECENT_MONTHS:].sum(axis=1) > 0) & (demand_classes(history) != SEM_VENDA)
     forecast = FORECASTERS[model](history, HORIZONS)
     classes, scale = demand_classes(history), sku_scale(history)
@@ -226,9 +232,11 @@ def previsao_demanda(warehouse: Warehouse, forecast_settings: ForecastSettings) 
             "toneladas_previstas_por_mes": markdown.table(_monthly_totals(rows), "mês", "t previstas"),
         }
         if model == NAME and demand.mes_base is not None:
-            figures["escolha_por_classe"] = markdown.table(choices(demand.complete()), "classe", "modelo escolhido")
+            figures["escolha_por_classe"] = markdown.table(
+                choices(complete_history(demand)), "classe", "modelo escolhido"
+            )
         if model == NESTED and demand.mes_base is not None:
-            figures["modelo_escolhido"] = nested_choice(demand.complete())
+            figures["modelo_escolhido"] = nested_choice(complete_history(demand))
         figures["intervalo_80_total"] = markdown.table(_total_intervals(rows), "mês", "t previstas (80%)")
         covered = conn.execute(
             select(AVALIACAO_PREVISAO.c.horizonte, AVALIACAO_PREVISAO.c.cobertura_80).where(
