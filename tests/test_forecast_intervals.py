@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
-from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
+from synapse_pipeline.forecast.assets import (
+    COVERAGE_KEY,
+    avaliacao_previsao,
+    demanda_mensal,
+    previsao_demanda,
+    recomendacao_estoque,
+)
 from synapse_pipeline.forecast.backtest import Score, score
 from synapse_pipeline.forecast.checks import COBERTURA_DO_INTERVALO, coverage_verdict, forecast_checks
 from synapse_pipeline.forecast.intervals import (
@@ -167,6 +173,9 @@ def test_interval_columns_worked_by_hand(alternating_engine: Engine, warehouse_u
     # +2/3; origins 13..22 know both signs: 10 of 11. At three months, origin 14 knows only -2/3 (origin 11's) and
     # misses, 15..20 hold: 6 of 7. At two months every error is 0: all 10 held.
     assert [tuple(row) for row in covered] == [(1, pytest.approx(10 / 11)), (2, 1.0), (3, pytest.approx(6 / 7))]
+    for asset in ("avaliacao_previsao", "previsao_demanda"):  # the UI shows the one-month coverage on both
+        metadata = result.asset_materializations_for_node(asset)[0].metadata
+        assert metadata[COVERAGE_KEY].value == pytest.approx(round(10 / 11, 4))
     evaluation = {e.check_name: e for e in result.get_asset_check_evaluations()}[COBERTURA_DO_INTERVALO]
     assert not evaluation.passed and "90.9%" in str(evaluation.description)  # above 90%: wider than it needs
 

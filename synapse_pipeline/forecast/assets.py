@@ -36,6 +36,7 @@ from synapse_pipeline.warehouse.models import stored_type
 from synapse_pipeline.warehouse.resource import Warehouse
 
 RECENT_MONTHS = 12  # a SKU is forecast when it sold in the last 12 complete months
+COVERAGE_KEY = "cobertura_intervalo_80"  # metadata: share of SKU actuals the 80% interval held, one month ahead
 DECIMALS = 6  # a gram: the two warehouses' sums differ past it, and a boosted tree's split must not
 
 
@@ -146,8 +147,9 @@ def avaliacao_previsao(warehouse: Warehouse, forecast_settings: ForecastSettings
             held = {h: coverage(errors.at_horizon(h)).skus for h in range(1, HORIZONS + 1)}
             scores = [replace(s, cobertura_80=held[s.horizonte]) if s.modelo == configured else s for s in scores]
             overall = coverage(errors)
-            figures["cobertura_intervalo_80"] = round(overall.skus, 4)
-            figures["cobertura_intervalo_80_total"] = round(overall.total, 4)
+            figures[COVERAGE_KEY] = round(held[1], 4)
+            figures[f"{COVERAGE_KEY}_todos_horizontes"] = round(overall.skus, 4)
+            figures[f"{COVERAGE_KEY}_total"] = round(overall.total, 4)
             figures["cobertura_pares_julgados"] = overall.sku_pairs
         count = replace_rows(conn, AVALIACAO_PREVISAO, [vars(s) for s in scores])
         first = {s.modelo: s for s in scores if s.horizonte == 1}
@@ -245,7 +247,7 @@ def previsao_demanda(warehouse: Warehouse, forecast_settings: ForecastSettings) 
         ).all()
         at_one = [value for horizon, value in covered if horizon == 1 and value is not None]
         if at_one:
-            figures["cobertura_intervalo_80"] = round(float(at_one[0]), 4)
+            figures[COVERAGE_KEY] = round(float(at_one[0]), 4)
         return _result(conn, PREVISAO_DEMANDA, count, **figures)
 
 
