@@ -66,7 +66,8 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
     ]  # fmt: skip
     assert sorted(key.to_user_string() for key in graph.asset_check_keys) == sorted([
         "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",
-        "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema", "previsao_demanda:previsao_supera_naive",
+        "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema", "previsao_demanda:cobertura_do_intervalo",
+        "previsao_demanda:previsao_supera_naive",
         "previsao_demanda:vies_da_previsao",
         "cobertura_estoque:bate_com_a_origem", "concentracao_clientes:bate_com_a_origem",
         "estoque_aging:bate_com_a_origem", "giro_sku:bate_com_a_origem", "mix_produto:bate_com_a_origem",

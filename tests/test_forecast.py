@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
 from synapse_pipeline.forecast.backtest import Score, score
 from synapse_pipeline.forecast.checks import (
+    COBERTURA_DO_INTERVALO,
     PREVISAO_SUPERA_NAIVE,
     VIES_DA_PREVISAO,
     beats_naive,
@@ -284,7 +285,7 @@ def test_monthly_demand_forecast_and_backtest_tables(forecast_engine: Engine, wa
     # naive configured: it cannot beat itself, so the check fails as an ERROR: the run fails, blocking what reads it
     assert not result.success
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {PREVISAO_SUPERA_NAIVE, VIES_DA_PREVISAO}
+    assert set(evaluations) == {PREVISAO_SUPERA_NAIVE, VIES_DA_PREVISAO, COBERTURA_DO_INTERVALO}
     evaluation = evaluations[PREVISAO_SUPERA_NAIVE]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
 
@@ -313,11 +314,18 @@ def test_no_report_shows_a_forecast_or_advice_that_saw_after_its_month(
 def linear_engine(warehouse_url: str) -> Iterator[Engine]:
     """SKU_A sells 1, 2, ..., 8 t in Jan..Aug 2024 (one line each), SKU_B 0 t (a sale and its return); a line on
     1 Sep 2024 makes September the partial month, so August is mes_base."""
-    engine = make_engine(warehouse_url)
-    upgrade_schema(engine)
     lines = [(datetime(2024, m, 15), "SKU_A", float(m)) for m in range(1, 9)]
     lines += [(datetime(2024, 3, 5), "SKU_B", 2.0), (datetime(2024, 3, 6), "SKU_B", -2.0)]
     lines += [(datetime(2024, 9, 1), "SKU_A", 1.0)]
+    engine = billed_engine(warehouse_url, lines)
+    yield engine
+    engine.dispose()
+
+
+def billed_engine(url: str, lines: list[tuple[datetime, str, float]]) -> Engine:
+    """A warehouse at head holding one client and a billing line per (date, SKU, tonnes)."""
+    engine = make_engine(url)
+    upgrade_schema(engine)
     with engine.begin() as conn:
         conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
         conn.execute(
@@ -329,8 +337,7 @@ def linear_engine(warehouse_url: str) -> Iterator[Engine]:
                 for when, sku, tonnes in lines
             ],
         )  # fmt: skip
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def test_backtest_table_worked_by_hand(linear_engine: Engine, warehouse_url: str) -> None:

@@ -26,6 +26,7 @@ class Score:
     wape: float  # sum |actual - forecast| / sum actual
     mase: float  # mean absolute error / in-sample one-step naive error, tonne-weighted over SKUs
     vies: float  # sum (forecast - actual) / sum actual
+    cobertura_80: float | None = None  # the configured forecaster's: share of SKU actuals inside the 80% interval
 
 
 def origins(months: int, count: int = ORIGINS) -> range:

@@ -1,8 +1,9 @@
-"""The forecast's two checks, each named after what it judges, on months the forecaster did not see.
+"""The forecast's three checks, each named after what it judges, on months the forecaster did not see.
 
 `previsao_supera_naive`: the forecast is used only if it beats "same as last month": ERROR (blocking what reads the
 forecast) when the configured forecaster's one-month WAPE is not below naive's, WARN above WARN_RATIO of it.
 `vies_da_previsao`: WARN when its one-month bias is beyond MAX_BIAS either way (it runs low or high).
+`cobertura_do_intervalo`: WARN when its 80% interval held the actual outside COVERAGE_RANGE of the time.
 """
 
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from synapse_pipeline.warehouse.resource import Warehouse
 
 PREVISAO_SUPERA_NAIVE = "previsao_supera_naive"
 VIES_DA_PREVISAO = "vies_da_previsao"
+COBERTURA_DO_INTERVALO = "cobertura_do_intervalo"
+COVERAGE_RANGE = (0.70, 0.90)  # an 80% interval judged on a few hundred SKU-months: within 10 points of 80%
 WARN_RATIO = 0.95
 MAX_BIAS = 0.10
 Verdict = tuple[bool, dg.AssetCheckSeverity, str]  # passed, severity, why
@@ -46,6 +49,15 @@ def bias_verdict(configured: Score | None) -> Verdict:
     return abs(configured.vies) <= MAX_BIAS, dg.AssetCheckSeverity.WARN, words
 
 
+def coverage_verdict(configured: Score | None) -> Verdict:
+    """How often the configured forecaster's 80% interval held the actual at one month, learned on earlier origins."""
+    if configured is None or configured.cobertura_80 is None or not configured.cobertura_80 >= 0:
+        return False, dg.AssetCheckSeverity.WARN, "no interval coverage at one month: too few origins to judge"
+    low, high = COVERAGE_RANGE
+    words = f"the 80% interval held {configured.cobertura_80:.1%} of the actuals (warns outside {low:.0%}-{high:.0%})"
+    return low <= configured.cobertura_80 <= high, dg.AssetCheckSeverity.WARN, words
+
+
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
@@ -61,6 +73,12 @@ def bias_verdict(configured: Score | None) -> Verdict:
             additional_deps=["avaliacao_previsao"],
             description=f"The forecaster's one-month bias stays within ±{MAX_BIAS:.0%} (WARN).",
         ),
+        dg.AssetCheckSpec(
+            COBERTURA_DO_INTERVALO,
+            asset=previsao_demanda,
+            additional_deps=["avaliacao_previsao"],
+            description="The 80% interval held the actual 70% to 90% of the time on later origins (WARN).",
+        ),
     ],
 )
 def forecast_checks(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
@@ -72,6 +90,7 @@ def forecast_checks(warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
     verdicts = {
         PREVISAO_SUPERA_NAIVE: beats_naive(configured, at_one.get("naive")),
         VIES_DA_PREVISAO: bias_verdict(configured),
+        COBERTURA_DO_INTERVALO: coverage_verdict(configured),
     }
     for name, (passed, severity, why) in verdicts.items():
         yield dg.AssetCheckResult(

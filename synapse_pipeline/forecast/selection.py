@@ -11,6 +11,8 @@ import numpy as np
 
 from synapse_pipeline.forecast.backtest import bias, forecasts_by_origin, origins, scored_pairs, wape
 from synapse_pipeline.forecast.classes import demand_classes
+from synapse_pipeline.forecast.global_model import gradient_boosting, top_down
+from synapse_pipeline.forecast.memo import memoised
 from synapse_pipeline.forecast.models import (
     SIMPLE_MODELS,
     Forecaster,
@@ -20,6 +22,7 @@ from synapse_pipeline.forecast.models import (
 )
 
 NAME = "selecao_por_classe"
+GRADIENT_BOOSTING = "gradient_boosting"
 INNER_ORIGINS = 6
 BIAS_WEIGHT = 0.25  # WAPE alone prefers forecasts that run low on intermittent demand; this keeps them nearer 0 bias
 FALLBACK = "tsb"  # with fewer than two months before the origin to choose on
@@ -37,10 +40,12 @@ CANDIDATES: dict[str, Forecaster] = {
 }
 
 
-def _loss(history: np.ndarray, pairs: list[tuple[int, np.ndarray]], rows: np.ndarray) -> float:
-    """WAPE + BIAS_WEIGHT x |bias| of the rows' forecasts; infinite when the rows sold nothing."""
+def _loss(
+    history: np.ndarray, pairs: list[tuple[int, np.ndarray]], rows: np.ndarray, bias_weight: float = BIAS_WEIGHT
+) -> float:
+    """WAPE + bias_weight x |bias| of the rows' forecasts; infinite when the rows sold nothing."""
     demand, theirs = history[rows], [(target, forecast[rows]) for target, forecast in pairs]
-    loss = wape(demand, theirs) + BIAS_WEIGHT * abs(bias(demand, theirs))
+    loss = wape(demand, theirs) + bias_weight * abs(bias(demand, theirs))
     return loss if np.isfinite(loss) else float("inf")
 
 
@@ -75,4 +80,45 @@ def selecao_por_classe(history: np.ndarray, horizons: int) -> np.ndarray:
     return forecast
 
 
-FORECASTERS: dict[str, Forecaster] = {**SIMPLE_MODELS, NAME: selecao_por_classe}
+_by_class, _boosting = memoised(selecao_por_classe), memoised(gradient_boosting)
+FORECASTERS: dict[str, Forecaster] = {
+    **SIMPLE_MODELS,
+    NAME: _by_class,
+    GRADIENT_BOOSTING: _boosting,
+    f"{NAME}_top_down": top_down(_by_class),
+    f"{GRADIENT_BOOSTING}_top_down": top_down(_boosting),
+}
+
+NESTED = "escolha_aninhada"
+NESTED_CANDIDATES: tuple[str, ...] = tuple(name for name in FORECASTERS if name.endswith("_top_down"))
+NESTED_ORIGINS = 4
+NESTED_BIAS_WEIGHT = 1.0  # a tonne the forecast runs low or high costs as much as a tonne of error: the bias check
+NESTED_FALLBACK = f"{GRADIENT_BOOSTING}_top_down"  # with fewer than two origins before this one to choose on
+
+
+def nested_choice(history: np.ndarray) -> str:
+    """The candidate with the lowest WAPE + NESTED_BIAS_WEIGHT x |bias| at one month over the NESTED_ORIGINS origins
+    before the one that ends `history`, all SKUs together; only months up to that origin are seen."""
+    inner = origins(history.shape[1], NESTED_ORIGINS)
+    if len(inner) < 2:
+        return NESTED_FALLBACK
+    every = np.ones(len(history), dtype=bool)
+    losses = {
+        name: _loss(
+            history,
+            scored_pairs(history, forecasts_by_origin(history, FORECASTERS[name], inner), 1),
+            every,
+            NESTED_BIAS_WEIGHT,
+        )
+        for name in NESTED_CANDIDATES
+    }
+    best = min(losses, key=losses.__getitem__)
+    return best if np.isfinite(losses[best]) else NESTED_FALLBACK
+
+
+def escolha_aninhada(history: np.ndarray, horizons: int) -> np.ndarray:
+    """The forecast of the candidate chosen on the origins before this one (`nested_choice`)."""
+    return FORECASTERS[nested_choice(history)](history, horizons)
+
+
+FORECASTERS[NESTED] = escolha_aninhada

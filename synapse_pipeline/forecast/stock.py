@@ -1,5 +1,14 @@
 """Stock recommendations per SKU: safety stock, reorder point, order-up-to level and what to do, from the latest
-snapshot and the weekly demand of the 52 weeks up to the latest billing date (the exports are historical)."""
+snapshot, the forecast with its interval and the weekly demand of the 52 weeks up to the latest billing date.
+
+With L the lead time, R the review period (weeks), sd_L the lead time's deviation and z the service level's:
+demand over L and over L + R, and the variance of its error over L + R, come from the forecast and its interval
+(`protection`), or from the 52 weeks' history for a SKU with no forecast interval; d_P = demand over L + R / (L + R)
+  safety stock  = z * sqrt(variance over L + R + (d_P * sd_L)^2)
+  reorder point = demand over L + safety stock          (at or below it: repor)
+  order up to   = demand over L + R + safety stock      (the purchase: order up to minus stock)
+so a purchase exceeds a month's forecast when L + R spans more than a month, or by the safety stock.
+"""
 
 from dataclasses import dataclass
 from datetime import date
@@ -8,6 +17,7 @@ from statistics import NormalDist
 import numpy as np
 from sqlalchemy import Connection
 
+from synapse_pipeline.forecast.protection import SkuForecast, Span, from_history
 from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.warehouse.dialect import Dialect
 
@@ -83,8 +93,19 @@ def xyz_class(mean: float, deviation: float) -> str:
     return "X" if cv <= XYZ_LIMITS[0] else "Y" if cv <= XYZ_LIMITS[1] else "Z"
 
 
-def recommend(snapshot: Snapshot, policy: StockPolicy) -> list[dict[str, object]]:
+def _spans(weekly: np.ndarray, forecast: SkuForecast | None, policy: StockPolicy) -> tuple[Span, Span]:
+    """Demand over the lead time, and over the lead time plus the review period, from the forecast if it has one."""
+    weeks = (policy.lead_time, policy.lead_time + policy.review)
+    if forecast is not None:
+        return forecast.over(weeks[0]), forecast.over(weeks[1])
+    return from_history(weekly, weeks[0]), from_history(weekly, weeks[1])
+
+
+def recommend(
+    snapshot: Snapshot, policy: StockPolicy, forecasts: dict[str, SkuForecast] | None = None
+) -> list[dict[str, object]]:
     """One row per SKU of the snapshot and per SKU with demand but no stock, with its action (see `acao`)."""
+    forecasts = forecasts or {}
     if snapshot.date is None:
         return []
     z = NormalDist().inv_cdf(policy.service_level)
@@ -98,9 +119,11 @@ def recommend(snapshot: Snapshot, policy: StockPolicy) -> list[dict[str, object]
     for sku in skus:
         tipo, tonnes = snapshot.stock.get(sku, (None, 0.0))
         d, sd = mean[sku], deviation[sku]
-        safety = z * float(np.sqrt((policy.lead_time + policy.review) * sd**2 + d**2 * policy.lead_time_deviation**2))
-        reorder = d * policy.lead_time + safety
-        maximum = d * (policy.lead_time + policy.review) + safety
+        lead, protection = _spans(snapshot.weekly.get(sku, zeros), forecasts.get(sku), policy)
+        rate = protection.demand / (policy.lead_time + policy.review) if policy.lead_time + policy.review > 0 else d
+        safety = z * float(np.sqrt(protection.variance + rate**2 * policy.lead_time_deviation**2))
+        reorder = lead.demand + safety
+        maximum = protection.demand + safety
         cover = tonnes / d if d > 0 else None
         if tipo == MATERIA_PRIMA:
             action = "materia_prima"
@@ -130,6 +153,9 @@ def recommend(snapshot: Snapshot, policy: StockPolicy) -> list[dict[str, object]
                 "classe_xyz": xyz_class(d, sd),
                 "acao": action,
                 "compra_sugerida_t": max(0.0, maximum - tonnes) if action in ("ruptura", "repor") else 0.0,
+                "demanda_lead_time_t": lead.demand,
+                "demanda_protecao_t": protection.demand,
+                "fonte_demanda": protection.source,
             }
         )
     return rows
