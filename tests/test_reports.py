@@ -10,6 +10,7 @@ from sqlalchemy import text
 from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RENDERED_KEY, REPORT_NAME_KEY
+from synapse_pipeline.reports.words import ACTIONS, DEMAND_CLASSES, MODELS
 from tests.support import Pipeline
 
 
@@ -110,6 +111,18 @@ def test_report_content_in_portuguese_with_the_month_figures(reported: Pipeline)
     assert "Não há posição de estoque" in july
     august = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")
     assert "04/08/2025" in august
+
+
+def test_the_forecast_section_speaks_words_with_its_range_and_record(reported: Pipeline) -> None:
+    """A manager reads methods, demand kinds and actions in words, the forecast's range and how it has done."""
+    august = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")
+    forecast = august.split("<h2>Previsão e reposição</h2>")[1]
+    codes = [*MODELS, *DEMAND_CLASSES, *(code for code in ACTIONS if "_" in code)]
+    assert [code for code in codes if f">{code}<" in forecast or f": {code})" in forecast] == []
+    assert "Faixa de 80% (t)" in forecast and " a " in forecast.split("Faixa de 80% (t)")[1].split("</table>")[0]
+    assert "repetir o mês anterior errou" in forecast and "do realizado" in forecast
+    stored = {action for (action,) in reported.rows("SELECT DISTINCT acao FROM recomendacao_estoque")}
+    assert stored <= set(ACTIONS)
 
 
 def test_month_without_billing_has_no_report(reported: Pipeline) -> None:

@@ -18,13 +18,14 @@ REORDER_LINES = 15
 TO_BUY = ("ruptura", "repor")
 
 
-def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], int, float]:
-    """The snapshot and the largest purchases, when the snapshot and the latest billing fall by the month's end."""
+def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], tuple[float, ...]]:
+    """The snapshot and the largest purchases, when the snapshot and the latest billing fall by the month's end; and
+    of every SKU to buy: how many, the purchase, the demand it covers, the safety stock and the stock, in tonnes."""
     month_end = add_months(month, 1) - timedelta(days=1)
     snapshot = conn.execute(text(f"SELECT MAX(data_estoque) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
     latest_month = conn.execute(text(f"SELECT MAX(mes) FROM {DEMANDA_MENSAL.name}")).scalar()
     if snapshot is None or latest_month is None or as_date(snapshot) > month_end or as_date(latest_month) > month:
-        return None, [], 0, 0.0
+        return None, [], (0, 0.0, 0.0, 0.0, 0.0)
     to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
     lines = [
         ReorderLine(sku, action, real(stock), real(weekly), real(reorder), real(purchase))
@@ -37,11 +38,14 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
             to_buy,
         )
     ]
-    count, tonnes = conn.execute(
-        text(f"SELECT COUNT(*), SUM(compra_sugerida_t) FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b)"),
+    count, *tonnes = conn.execute(
+        text(
+            "SELECT COUNT(*), SUM(compra_sugerida_t), SUM(demanda_protecao_t), SUM(estoque_seguranca_t), "
+            f"SUM(estoque_t) FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b)"
+        ),
         to_buy,
     ).one()
-    return as_date(snapshot), lines, int(count), real(tonnes or 0)
+    return as_date(snapshot), lines, (int(count), *(real(t or 0) for t in tonnes))
 
 
 def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
@@ -54,8 +58,8 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
         return None
     totals = conn.execute(
         text(
-            f"SELECT mes_previsto, SUM(toneladas_previstas) FROM {PREVISAO_DEMANDA.name} "
-            "GROUP BY mes_previsto ORDER BY mes_previsto"
+            "SELECT mes_previsto, SUM(toneladas_previstas), MIN(total_limite_inferior), MIN(total_limite_superior) "
+            f"FROM {PREVISAO_DEMANDA.name} GROUP BY mes_previsto ORDER BY mes_previsto"
         )
     ).all()
     by_sku: dict[str, tuple[str, list[float]]] = {}
@@ -68,23 +72,35 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
         )
     ):
         by_sku.setdefault(sku, (demand_class, []))[1].append(real(tonnes))
-    wape = dict(
-        conn.execute(
-            text(f"SELECT modelo, wape FROM {AVALIACAO_PREVISAO.name} WHERE horizonte = 1 AND modelo IN (:m, 'naive')"),
+    scores = {
+        name: (wape, bias, coverage)
+        for name, wape, bias, coverage in conn.execute(
+            text(
+                f"SELECT modelo, wape, vies, cobertura_80 FROM {AVALIACAO_PREVISAO.name} "
+                "WHERE horizonte = 1 AND modelo IN (:m, 'naive')"
+            ),
             {"m": model},
-        ).all()
-    )
-    snapshot, reorder, count, tonnes = _reorder(conn, month)
+        )
+    }
+    wape, bias, coverage = (None if value is None else real(value) for value in scores.get(model, (None,) * 3))
+    naive = scores.get("naive", (None,))[0]
+    snapshot, reorder, (count, tonnes, cover, safety, stock) = _reorder(conn, month)
     return ForecastSection(
         base=as_date(base),
         model=str(model),
-        months=tuple(as_date(m) for m, _ in totals),
-        totals=tuple(real(t) for _, t in totals),
+        months=tuple(as_date(m) for m, *_ in totals),
+        totals=tuple(real(t) for _, t, *_ in totals),
+        ranges=tuple(None if low is None or high is None else (real(low), real(high)) for *_, low, high in totals),
         top=[ForecastLine(sku, demand_class, tuple(values)) for sku, (demand_class, values) in by_sku.items()],
-        wape=None if wape.get(model) is None else real(wape[model]),
-        naive_wape=None if wape.get("naive") is None else real(wape["naive"]),
+        wape=wape,
+        naive_wape=None if naive is None else real(naive),
+        bias=bias,
+        coverage=coverage,
         reorder_snapshot=snapshot,
         reorder=reorder,
         reorder_count=count,
         reorder_tonnes=tonnes,
+        reorder_cover=cover,
+        reorder_safety=safety,
+        reorder_stock=stock,
     )

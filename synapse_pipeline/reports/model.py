@@ -108,13 +108,19 @@ class ForecastSection:
     model: str
     months: tuple[date, ...]
     totals: tuple[float, ...]
+    ranges: tuple[tuple[float, float] | None, ...]  # each total's 80% interval (None: too few backtest errors)
     top: list[ForecastLine]  # the largest SKUs of the first month, at most 10
     wape: float | None  # the forecaster's backtest WAPE at one month
     naive_wape: float | None
+    bias: float | None  # its backtest bias at one month: (forecast - actual) / actual
+    coverage: float | None  # the share of backtest SKU-months its 80% interval held
     reorder_snapshot: date | None  # None: the recommendations saw data after the report's month
     reorder: list[ReorderLine]  # the largest purchases, at most 15
     reorder_count: int
     reorder_tonnes: float
+    reorder_cover: float = 0.0  # of the SKUs to buy: demand over lead time and review
+    reorder_safety: float = 0.0  # their safety stock
+    reorder_stock: float = 0.0  # their stock on the snapshot
 
 
 def report_name(month: date) -> str:

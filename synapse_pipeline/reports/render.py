@@ -12,9 +12,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.charts import Chart
+from synapse_pipeline.reports.forecast_text import honesty, purchase_reason
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
 from synapse_pipeline.reports.model import MonthlyReport
+from synapse_pipeline.reports.words import ACTIONS, DEMAND_CLASSES, MODELS
 
 HTML_TEMPLATE = "relatorio_mensal.html.j2"
 MARKDOWN_TEMPLATE = "relatorio_mensal.md.j2"
@@ -39,6 +41,8 @@ def _environment(*, autoescape: bool, keep_trailing_newline: bool) -> Environmen
         keep_trailing_newline=keep_trailing_newline,
     )
     environment.filters.update(t=number, n=count, pct=percent, dia=day, mes=long_month, mes_curto=month_year)
+    # The forecast stage's codes in the manager's words.
+    environment.filters.update(metodo=MODELS.__getitem__, demanda=DEMAND_CLASSES.__getitem__, acao=ACTIONS.__getitem__)
     return environment
 
 
@@ -59,6 +63,8 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
         "year_before_month": long_month(add_months(report.month, -12)),
         "headline": headline_rows(report),
         "regions": sorted(report.regions, key=lambda region: -region.net_tonnes),
+        "honesty": honesty(report.forecast) if report.forecast else [],
+        "purchase_reason": purchase_reason(report.forecast) if report.forecast else None,
     }
 
 
