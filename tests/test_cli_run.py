@@ -85,4 +85,8 @@ def test_a_second_run_with_the_same_exports_does_nothing_and_force_does_everythi
         export = data_dir / "estoque 1.csv"
         lines = export.read_bytes().splitlines(keepends=True)
         export.write_bytes(b"".join(lines[:-1]))  # one line less
-        assert said() == f"new exports in {data_dir}: estoque 1.csv, faturamento 1.csv"
+        assert said() == "estoque 1.csv changed since it was validated"
+        # A file dropped beside them: the ingest run would not find the same files (here: two estoque exports).
+        export.write_bytes(b"".join(lines))
+        (data_dir / "estoque 2.csv").write_bytes(b"".join(lines))
+        assert said() == f"files were added to, removed from or renamed in {data_dir} since the exports were validated"

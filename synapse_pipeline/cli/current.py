@@ -7,16 +7,15 @@ Anything else (a failed or missing run, a new export, a migration, another wareh
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.event_log.base import AssetRecord
 from sqlalchemy import select
 
-from synapse_pipeline.ingest.changes import all_validated, find_exports
-from synapse_pipeline.ingest.kinds import ExportError
-from synapse_pipeline.ingest.resources import ExportFiles
 from synapse_pipeline.reports.model import report_name
 from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.models import Report
@@ -26,6 +25,10 @@ WAREHOUSE_TAG = "synapse/warehouse"  # a digest of the warehouse's URL (password
 SCHEMA_TAG = "synapse/schema"  # the schema revision the run brought the warehouse to
 REPORT_JOB = "relatorio_job"
 WITHDRAWN_KEY = "withdrawn"  # relatorio_mensal's metadata for a month with nothing billed: no report to store
+# The raw assets' metadata (ingest.raw's EXPORT_PATH_KEY and SHA256_KEY), spelled here: importing ingest takes
+# pandas and pandera, seconds that a run with nothing to do should not wait for.
+EXPORT_PATH_KEY = "export_path"
+SHA256_KEY = "sha256"
 
 
 def run_tags(url: str) -> dict[str, str]:
@@ -63,11 +66,33 @@ def _latest_runs(instance: dg.DagsterInstance, jobs: tuple[str, ...], tags: dict
     return found
 
 
-def _assets_made_by(instance: dg.DagsterInstance, runs: list[dg.RunRecord]) -> int:
+def _exports(records: Sequence[AssetRecord], data: Path) -> list[str]:
+    """The exports the raw assets last validated (every asset whose materialization names an export), once checked
+    that each is still in `data` with the same sha256 and that no file was added to, removed from or renamed in
+    `data` since (the folder's own time): the ingest run would find the very same files."""
+    validated = []
+    for record in records:
+        last = record.asset_entry.last_materialization
+        metadata = last.asset_materialization.metadata if last and last.asset_materialization else {}
+        if EXPORT_PATH_KEY in metadata and SHA256_KEY in metadata:
+            validated.append((Path(str(metadata[EXPORT_PATH_KEY].value)), metadata[SHA256_KEY].value, last))
+    if not validated:
+        raise NotCurrent(f"no export in {data} was validated yet")
+    for path, sha256, _ in validated:
+        if path.parent.resolve() != data.resolve() or not path.is_file():
+            raise NotCurrent(f"{path} is not in {data} any more: the exports there were never validated")
+        with path.open("rb") as file:
+            if hashlib.file_digest(file, "sha256").hexdigest() != sha256:
+                raise NotCurrent(f"{path.name} changed since it was validated")
+    if data.stat().st_mtime > min(event.timestamp for *_, event in validated):
+        raise NotCurrent(f"files were added to, removed from or renamed in {data} since the exports were validated")
+    return sorted(path.name for path, *_ in validated)
+
+
+def _assets_made_by(records: Sequence[AssetRecord], runs: list[dg.RunRecord]) -> int:
     """How many assets the runs made, once checked that each asset was last made, and last tried, by one of them:
     a later run (the daemon's, a launch from the UI) made it again or failed to."""
     ours = {run.dagster_run.run_id for run in runs}
-    records = instance.get_asset_records()
     for record in records:
         entry = record.asset_entry
         last = entry.last_materialization
@@ -96,15 +121,10 @@ def _missing_reports(instance: dg.DagsterInstance, url: str, run_id: str) -> tup
 def verdict(instance: dg.DagsterInstance, data: Path, url: str, jobs: tuple[str, ...]) -> Verdict:
     """Whether the last `synapse run` (the runs of `jobs`) is current for the exports in `data` and the warehouse at
     `url`, from the instance's records and the warehouse's schema revision and stored reports."""
-    try:
-        exports = find_exports(ExportFiles(data_dir=str(data)), {})
-    except ExportError as error:  # none, or several: the ingest run says so in its own words
-        return Verdict(False, str(error))
-    names = ", ".join(export.path.name for export in exports)
-    if not all_validated(instance, exports):
-        return Verdict(False, f"new exports in {data}: {names}")
     tags = run_tags(url)
+    records = instance.get_asset_records()
     try:
+        names = ", ".join(_exports(records, data))
         engine = make_engine(url)
         try:
             revision = warehouse_revision(engine)
@@ -113,7 +133,7 @@ def verdict(instance: dg.DagsterInstance, data: Path, url: str, jobs: tuple[str,
         if revision != tags[SCHEMA_TAG]:
             raise NotCurrent(f"the warehouse is at schema revision {revision}, the code at {tags[SCHEMA_TAG]}")
         runs = _latest_runs(instance, jobs, tags)
-        assets = _assets_made_by(instance, runs)
+        assets = _assets_made_by(records, runs)
         report_run = next(run.dagster_run.run_id for run in runs if run.dagster_run.job_name == REPORT_JOB)
         reports, missing = _missing_reports(instance, url, report_run)
         if missing:
