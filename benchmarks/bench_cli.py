@@ -8,8 +8,9 @@ embedded SQLite warehouse and instance:
     run, which finds everything current and runs nothing); for the first two, the sum of their runs' own durations
     as the instance records them (start to end), and the command's overhead around them as a ratio;
   - `synapse deliver` with nobody to send to.
-Each figure is printed beside its target with the ratio figure/target; all of it is written as JSON to
-benchmarks/out/cli.json (git-ignored).
+Each figure is printed with the CPU seconds it took (user + system, its child processes included: on a machine
+shared with other work the wall time grows, the CPU time much less) beside its target with the ratio
+figure/target; all of it is written as JSON to benchmarks/out/cli.json (git-ignored).
 
 Usage: .venv/bin/python benchmarks/bench_cli.py [--repeat 5]
 Not part of the test suite.
@@ -17,6 +18,7 @@ Not part of the test suite.
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,6 +58,7 @@ class Figure:
     seconds: float
     target: float | None = None
     runs_seconds: float | None = None  # the sum of the command's runs' own durations, from the instance
+    cpu_seconds: float | None = None  # user + system CPU of the command and its children: steadier on a shared machine
 
     @property
     def ratio(self) -> float | None:
@@ -66,17 +69,25 @@ class Figure:
         return self.seconds / self.runs_seconds if self.runs_seconds else None
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of a command."""
+    cpu, started = _cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise click.ClickException(f"{' '.join(command)} failed:\n{done.stderr}")
-    return seconds
+    return seconds, _cpu() - cpu
 
 
-def _median(command: list[str], env: dict[str, str], repeat: int) -> float:
-    return statistics.median(_timed(command, env) for _ in range(repeat))
+def _median(name: str, command: list[str], env: dict[str, str], repeat: int, target: float | None = None) -> Figure:
+    timings = [_timed(command, env) for _ in range(repeat)]
+    wall = statistics.median(seconds for seconds, _ in timings)
+    return Figure(name, wall, target, cpu_seconds=statistics.median(cpu for _, cpu in timings))
 
 
 def _runs_seconds(home: Path, since: float) -> float:
@@ -89,7 +100,7 @@ def _runs_seconds(home: Path, since: float) -> float:
 def _print(figure: Figure) -> None:
     target = f"{figure.target:7.1f} s  {figure.ratio:5.2f}x" if figure.target else " " * 16
     runs = f"  runs {figure.runs_seconds:6.1f} s, command/runs {figure.overhead:4.2f}x" if figure.runs_seconds else ""
-    click.echo(f"{figure.name:<44} {figure.seconds:8.2f} s  target {target}{runs}")
+    click.echo(f"{figure.name:<44} {figure.seconds:8.2f} s  cpu {figure.cpu_seconds:7.2f} s  target {target}{runs}")
 
 
 @click.command()
@@ -102,26 +113,24 @@ def main(repeat: int) -> None:
         env |= {STATE_DIR_ENV: str(Path(work) / "state"), DATA_DIR_ENV: str(data)}
         home = Path(work) / "state" / "dagster"
         figures = [
-            Figure("python -c pass (the floor)", _median([sys.executable, "-c", "pass"], env, repeat)),
-            Figure(
-                'python -c "import dagster" (not waited for)',
-                _median([sys.executable, "-c", "import dagster"], env, repeat),
+            _median("python -c pass (the floor)", [sys.executable, "-c", "pass"], env, repeat),
+            _median(
+                'python -c "import dagster" (not waited for)', [sys.executable, "-c", "import dagster"], env, repeat
             ),
-            Figure("synapse --help", _median([*SYNAPSE, "--help"], env, repeat), START_TARGET),
+            _median("synapse --help", [*SYNAPSE, "--help"], env, repeat, START_TARGET),
         ]
         figures += [
-            Figure(f"synapse {' '.join(args)}", _median([*SYNAPSE, *args], env, repeat), START_TARGET)
-            for args in STARTS
+            _median(f"synapse {' '.join(args)}", [*SYNAPSE, *args], env, repeat, START_TARGET) for args in STARTS
         ]
         for name, args, target in (
             ("synapse run, cold (fresh state)", ["run"], None),
             ("synapse run --force, warm (everything again)", ["run", "--force"], WARM_TARGET),
             ("synapse run, unchanged (nothing to do)", ["run"], UNCHANGED_TARGET),
+            ("synapse deliver, nobody to send to", ["deliver"], DELIVER_TARGET),
         ):
             since = time.time()
-            seconds = _timed([*SYNAPSE, *args], env)
-            figures.append(Figure(name, seconds, target, _runs_seconds(home, since) or None))
-        figures.append(Figure("synapse deliver, nobody to send to", _timed([*SYNAPSE, "deliver"], env), DELIVER_TARGET))
+            seconds, cpu = _timed([*SYNAPSE, *args], env)
+            figures.append(Figure(name, seconds, target, _runs_seconds(home, since) or None, cpu))
     for figure in figures:
         _print(figure)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -5,16 +5,14 @@ like the daemon's runs. `synapse` loads the code location of workspace.yaml once
 run through it, and executes the run in a child process forked from itself: the child starts with the definitions
 already imported, where a code server (`dagster job launch`) loads them once for the server and again in a fresh
 process for every run, seconds each time. The run stays a process of its own, as a launched run is: its output
-goes to a file, not the terminal, and a child that dies mid-run leaves its run marked failed, not in progress.
+goes nowhere (its event log is in the instance), and a child that dies mid-run leaves its run marked failed.
 """
 
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import IO
+from collections.abc import Callable
+from contextlib import ExitStack
 
 import dagster as dg
 from dagster._cli.job import _create_run
@@ -32,24 +30,6 @@ from synapse_pipeline.settings import CODE_LOCATION_NAME, PROJECT_ROOT
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
 POLL_SECONDS = 0.1  # a run's status is one indexed read of the run storage
 LAUNCHED_BY_TAG = "synapse/launched_by"
-
-
-@contextmanager
-def _output_to(file: IO[str]) -> Iterator[None]:
-    """This process's standard output and error sent to `file` meanwhile (a run writes its whole event log there:
-    the terminal shows one line a run, the UI the log)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    try:
-        os.dup2(file.fileno(), 1)
-        os.dup2(file.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
 
 
 class LaunchError(Exception):
@@ -85,7 +65,8 @@ class Launcher:
         self.instance = instance
         self._open = ExitStack()
         self._location: tuple[InProcessCodeLocation, RemoteRepository] | None = None
-        self.output = self._open.enter_context(tempfile.TemporaryFile("w+"))  # noqa: SIM115 (closed with us)
+        # Where a run's process writes: its event log is in the instance (the UI, `--verbose`), not the terminal.
+        self.output = self._open.enter_context(open(os.devnull, "w"))  # noqa: SIM115 (closed with us)
 
     def __enter__(self) -> "Launcher":
         return self
@@ -157,7 +138,9 @@ class Launcher:
             return child
         status = 1
         try:
-            with _output_to(self.output), dg.DagsterInstance.from_ref(self.instance.get_ref()) as instance:
+            os.dup2(self.output.fileno(), 1)
+            os.dup2(self.output.fileno(), 2)
+            with dg.DagsterInstance.from_ref(self.instance.get_ref()) as instance:
                 execute_run(job, instance.get_run_by_id(run.run_id), instance)  # type: ignore[arg-type]
             status = 0
         finally:
