@@ -2,9 +2,12 @@
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import yaml
+
+if TYPE_CHECKING:  # Dagster is imported where used: `synapse --help` reads these paths without waiting for it
+    import dagster as dg
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = PROJECT_ROOT / "sql"
@@ -58,27 +61,33 @@ def database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV) or default_database_url()
 
 
-def env_or_default(name: str, default: str) -> str | dg.EnvVar:
+def env_or_default(name: str, default: str) -> "str | dg.EnvVar":
     """`dg.EnvVar(name)` when the variable is set, else the default.
 
     Only the presence of the variable is read here; its value (which may hold a password) is resolved by
     Dagster at run time and never appears in config shown in the UI.
     """
+    import dagster as dg
+
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
 def env_or_default_config(name: str, default: str) -> str | dict[str, str]:
     """`env_or_default` for raw config (an executor's): `{"env": name}` when the variable is set."""
+    import dagster as dg
+
     value = env_or_default(name, default)
     return {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
 
 
-def deployment_only(resource: dg.ConfigurableResource, description: str) -> dg.ResourceDefinition:
+def deployment_only(resource: "dg.ConfigurableResource", description: str) -> "dg.ResourceDefinition":
     """The resource exactly as the deployment's environment sets it, with nothing a run's config may change.
 
     Whoever can launch a run (anyone who reaches the UI) could otherwise point it at their own database, mail server
     or folders, with the real password: such a launch is refused ("unexpected config entry") before any run exists.
     """
+    import dagster as dg
+
     config = {
         name: {"env": value.env_var_name} if isinstance(value, dg.EnvVar) else value
         for name in type(resource).model_fields

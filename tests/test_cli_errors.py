@@ -187,13 +187,13 @@ def test_run_on_an_unreachable_warehouse_prints_the_databases_own_message(env: d
     assert "Traceback" not in said.stdout + said.stderr and "s3cret" not in said.stdout + said.stderr
 
 
-def _run_worker(session: int) -> int | None:
-    """The process executing a run (Dagster's code server spawns it with multiprocessing) in `session`, if any."""
-    listing = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "-g", str(session)], capture_output=True, text=True)
+def _run_worker(command: int) -> int | None:
+    """The process executing a run (`synapse` forks one per run), if any."""
+    listing = subprocess.run(["ps", "-o", "pid=,ppid=", "-g", str(command)], capture_output=True, text=True)
     for line in listing.stdout.splitlines():
-        pid, args = line.split(maxsplit=1)
-        if "spawn_main" in args:
-            return int(pid)
+        pid, parent = map(int, line.split())
+        if parent == command:
+            return pid
     return None
 
 
@@ -216,7 +216,7 @@ def test_a_run_killed_from_outside_says_what_to_do_next(env: dict[str, str]) -> 
         os.kill(worker, signal.SIGKILL)
         out, err = running.communicate(timeout=120)
     finally:
-        with suppress(ProcessLookupError):  # the command's code server, if still there
+        with suppress(ProcessLookupError):  # the command, if still there
             os.killpg(running.pid, signal.SIGKILL)
     first, *then = err.splitlines()
     assert running.returncode == 1 and first.startswith("ingest_job did not succeed (run "), err

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from synapse_pipeline.sample_data.generator import ESTOQUE_ROWS, generate
 from synapse_pipeline.settings import PROJECT_ROOT
 
 
@@ -18,6 +17,8 @@ from synapse_pipeline.settings import PROJECT_ROOT
 @click.option("--seed", type=int, default=7, show_default=True)
 def generate_data(out: Path, clients: int, faturamento_rows: int, seed: int) -> None:
     """Write sample exports shaped like the real ones."""
+    from synapse_pipeline.sample_data.generator import ESTOQUE_ROWS, generate
+
     with click.progressbar(length=ESTOQUE_ROWS + faturamento_rows, label="generating", file=sys.stderr) as bar:
         files = generate(out, clients=clients, faturamento_rows=faturamento_rows, seed=seed, progress=bar.update)
     click.echo(f"{files.estoque}: {files.estoque_lines:,} data lines")

@@ -6,8 +6,6 @@ import re
 from typing import NoReturn
 
 import click
-import dagster as dg
-from sqlalchemy.exc import DBAPIError
 
 VERBOSE = "synapse.verbose"  # in click's `meta`, which the group's context shares with its command's
 
@@ -42,6 +40,9 @@ def database_reason(message: str) -> str:
 def explanation(error: Exception) -> str:
     """One sentence for an error that no command turned into its own: the database's reason for a database error,
     else the first line of the error's message (the rest, and the traceback, with `--verbose`)."""
+    import dagster as dg  # here: a command that failed has paid for these imports already, `--help` never does
+    from sqlalchemy.exc import DBAPIError
+
     if isinstance(error, CommandError):
         return str(error)
     if isinstance(error, DBAPIError):

@@ -1,62 +1,35 @@
-"""Runs launched the way the UI launches them, through the code location, and waited for.
+"""Runs launched with their origin, as the UI launches them, and waited for.
 
-A run launched through a code server carries its origin: it is on its job's page and on the Overview timeline, like
-the daemon's runs; one executed in the command's own process is not. `synapse` launches with Dagster's own CLI
-(`dagster job launch -w workspace.yaml`) on an instance that shares DAGSTER_HOME's storage and settings but starts
-runs at once, where DAGSTER_HOME's would queue them for a daemon that may not be running.
+A run created through the code location carries its origin: it is on its job's page and on the Overview timeline,
+like the daemon's runs. `synapse` loads the code location of workspace.yaml once, in its own process, creates each
+run through it, and executes the run in a child process forked from itself: the child starts with the definitions
+already imported, where a code server (`dagster job launch`) loads them once for the server and again in a fresh
+process for every run, seconds each time. The run stays a process of its own, as a launched run is: its output
+goes nowhere (its event log is in the instance), and a child that dies mid-run leaves its run marked failed.
 """
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
+from contextlib import ExitStack
 
 import dagster as dg
-import yaml
+from dagster._cli.job import _create_run
+from dagster._cli.workspace.cli_target import get_remote_job_from_remote_repo, get_remote_repository_from_code_location
+from dagster._core.execution.api import execute_run
+from dagster._core.remote_origin import InProcessCodeLocationOrigin
+from dagster._core.remote_representation.code_location import InProcessCodeLocation
+from dagster._core.remote_representation.external import RemoteRepository
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+from dagster._utils.hosted_user_process import recon_job_from_origin
 
 from synapse_pipeline.delivery.alerts import run_failure_text, step_failure_text
-from synapse_pipeline.settings import PROJECT_ROOT, state_dir
+from synapse_pipeline.settings import CODE_LOCATION_NAME, PROJECT_ROOT
 
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
-DAGSTER = Path(sys.executable).parent / "dagster"
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.1  # a run's status is one indexed read of the run storage
 LAUNCHED_BY_TAG = "synapse/launched_by"
-
-
-def direct_home(home: Path) -> Path:
-    """A DAGSTER_HOME beside the state: `home`'s settings and storage, with runs started as they are submitted.
-
-    A home without a dagster.yaml is Dagster's defaults, with its storage in that folder, as Dagster's docs say.
-    """
-    found = home / "dagster.yaml"
-    settings = (yaml.safe_load(found.read_text()) if found.exists() else None) or {}
-    # What DAGSTER_HOME's storage defaults to, spelled out, since this instance lives elsewhere.
-    settings.setdefault("storage", {"sqlite": {"base_dir": str(home)}})
-    settings.setdefault(
-        "local_artifact_storage",
-        {"module": "dagster._core.storage.root", "class": "LocalArtifactStorage", "config": {"base_dir": str(home)}},
-    )
-    settings.setdefault(
-        "compute_logs",
-        {
-            "module": "dagster._core.storage.local_compute_log_manager",
-            "class": "LocalComputeLogManager",
-            "config": {"base_dir": str(home / "storage")},
-        },
-    )
-    settings["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
-    direct = state_dir() / "direct-launch"
-    text = yaml.safe_dump(settings, sort_keys=False)
-    config = direct / "dagster.yaml"
-    if not config.exists() or config.read_text() != text:
-        direct.mkdir(parents=True, exist_ok=True)
-        config.write_text(text)
-    return direct
 
 
 class LaunchError(Exception):
@@ -85,11 +58,36 @@ def failure_text(instance: dg.DagsterInstance, run_id: str, rerun: str) -> str:
 
 
 class Launcher:
-    """Launches runs of the project's jobs on `instance` and waits for each to end."""
+    """Launches runs of the project's jobs through the code location of workspace.yaml, loaded at the first launch,
+    and waits for each run to end."""
 
-    def __init__(self, instance: dg.DagsterInstance, home: Path) -> None:
+    def __init__(self, instance: dg.DagsterInstance) -> None:
         self.instance = instance
-        self.home = direct_home(home)
+        self._open = ExitStack()
+        self._location: tuple[InProcessCodeLocation, RemoteRepository] | None = None
+        # Where a run's process writes: its event log is in the instance (the UI, `--verbose`), not the terminal.
+        self.output = self._open.enter_context(open(os.devnull, "w"))  # noqa: SIM115 (closed with us)
+
+    def __enter__(self) -> "Launcher":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._open.close()
+
+    def _code_location(self) -> tuple[InProcessCodeLocation, RemoteRepository]:
+        """The code location workspace.yaml names (its module, working directory and name), loaded here."""
+        if self._location is None:
+            (origin,) = WorkspaceFileTarget(paths=[str(WORKSPACE)]).create_origins()
+            here = InProcessCodeLocationOrigin(
+                loadable_target_origin=origin.loadable_target_origin,  # type: ignore[attr-defined]
+                location_name=origin.location_name,
+            )
+            try:
+                location = self._open.enter_context(InProcessCodeLocation(here, instance=self.instance))
+            except dg.DagsterUserCodeLoadError as error:
+                raise LaunchError(f"the code location {CODE_LOCATION_NAME} could not be loaded:\n{error}") from error
+            self._location = location, get_remote_repository_from_code_location(location, None)
+        return self._location
 
     def run(
         self,
@@ -101,30 +99,52 @@ class Launcher:
     ) -> dg.DagsterRun:
         """Launch one run of `job` and return it once it has ended (successfully or not); `waiting` is called with
         the run at each poll meanwhile."""
-        run_id = str(uuid.uuid4())
-        command = [str(DAGSTER), "job", "launch", "-w", str(WORKSPACE), "-j", job, "--run-id", run_id]
-        command += ["--tags", json.dumps({LAUNCHED_BY_TAG: "synapse", **(tags or {})})]
-        if config:
-            command += ["--config-json", json.dumps(config.to_config_dict())]
-        env = {**os.environ, "DAGSTER_HOME": str(self.home)}
-        # The CLI returns only once its code server has seen the run end: watch the run meanwhile. Its output
-        # (the run's own event log) is not shown; its errors are kept for a launch that fails.
-        with tempfile.TemporaryFile("w+") as errors:
-            launching = subprocess.Popen(
-                command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=errors, text=True
+        location, repository = self._code_location()
+        try:
+            created = _create_run(
+                instance=self.instance,
+                code_location=location,
+                remote_repo=repository,
+                remote_job=get_remote_job_from_remote_repo(repository, job),
+                run_config=config.to_config_dict() if config else {},
+                tags={LAUNCHED_BY_TAG: "synapse", **(tags or {})},
+                op_selection=None,
+                run_id=None,
             )
-            while True:
-                run = self.instance.get_run_by_id(run_id)
-                if run is not None and run.is_finished:
-                    break
-                if run is None and launching.poll() is not None:
-                    errors.seek(0)
-                    raise LaunchError(f"{job} could not be launched:\n{errors.read().strip()[-3000:]}")
-                if run is not None and waiting is not None:
-                    waiting(run)
-                time.sleep(POLL_SECONDS)
-            launching.wait()
+        except dg.DagsterError as error:
+            raise LaunchError(f"{job} could not be launched:\n{error}") from error
+        child = self._execute(created)
+        run = created
+        while True:
+            ended, _ = os.waitpid(child, os.WNOHANG)
+            run = self.instance.get_run_by_id(run.run_id) or run
+            if ended:
+                break
+            if waiting is not None:
+                waiting(run)
+            time.sleep(POLL_SECONDS)
+        if not run.is_finished:  # its process died (killed, out of memory) before it could say how the run ended
+            self.instance.report_run_failed(run)
+            run = self.instance.get_run_by_id(run.run_id) or run
         return run
+
+    def _execute(self, run: dg.DagsterRun) -> int:
+        """Fork a child that executes `run` on its own connection to the instance, and return its process id."""
+        job = recon_job_from_origin(run.job_code_origin)  # type: ignore[arg-type]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        child = os.fork()
+        if child:
+            return child
+        status = 1
+        try:
+            os.dup2(self.output.fileno(), 1)
+            os.dup2(self.output.fileno(), 2)
+            with dg.DagsterInstance.from_ref(self.instance.get_ref()) as instance:
+                execute_run(job, instance.get_run_by_id(run.run_id), instance)  # type: ignore[arg-type]
+            status = 0
+        finally:
+            os._exit(status)  # nothing of the parent's (its connections, its exit handlers) runs in the child
 
 
 class LatestMessage:

@@ -3,11 +3,9 @@
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from synapse_pipeline.cli.errors import CommandError, fail
 from synapse_pipeline.cli.warehouse import connection
-from synapse_pipeline.warehouse.models import Report
 
 
 @click.group()
@@ -18,6 +16,10 @@ def reports() -> None:
 @reports.command("list")
 def list_reports() -> None:
     """Name, when first stored and when its content last changed, and size of every report."""
+    from sqlalchemy import func, select
+
+    from synapse_pipeline.warehouse.models import Report
+
     with connection() as conn:
         query = select(Report.name, Report.created_at, Report.updated_at, func.length(Report.content))
         for name, created_at, updated_at, size in conn.execute(query.order_by(Report.name)):
@@ -33,6 +35,10 @@ def export(name: str, file: Path) -> None:
 
     NAME is a stored report's, e.g. relatorio-mensal-2025-07.
     """
+    from sqlalchemy import select
+
+    from synapse_pipeline.warehouse.models import Report
+
     if not file.parent.exists():
         fail(f"synapse: the folder {file.parent} does not exist")
     with connection() as conn:

@@ -7,15 +7,15 @@ twice at a terminal, or read as one line from standard input when it is a pipe o
 import getpass
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Connection
-from tabulate import tabulate
 
 from synapse_pipeline.cli.errors import fail
 from synapse_pipeline.cli.warehouse import open_engine
-from synapse_pipeline.delivery.passwords import UserError
-from synapse_pipeline.delivery.users import add_user, list_users, set_active, set_email_preference, set_password
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 LIST_HEADERS = ("id", "username", "email", "admin", "active", "receives email", "last update (UTC)")
 
@@ -33,8 +33,10 @@ def _read_password() -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
-def _execute(work: Callable[[Connection], str]) -> None:
+def _execute(work: "Callable[[Connection], str]") -> None:
     """Run `work` in one transaction on the configured warehouse and print its result, or its UserError."""
+    from synapse_pipeline.delivery.passwords import UserError
+
     engine = open_engine()
     try:
         with engine.begin() as conn:
@@ -65,9 +67,11 @@ def add(username: str, email: str, admin: bool, no_email: bool) -> None:
 
     The password is asked twice at a terminal, or read as one line from standard input.
     """
+    from synapse_pipeline.delivery.users import add_user
+
     password = _read_password()
 
-    def work(conn: Connection) -> str:
+    def work(conn: "Connection") -> str:
         user = add_user(
             conn, username=username, email=email, password=password, is_admin=admin, receive_email=not no_email
         )
@@ -79,8 +83,11 @@ def add(username: str, email: str, admin: bool, no_email: bool) -> None:
 @users.command("list")
 def listing() -> None:
     """Every user (never the password hash)."""
+    from tabulate import tabulate
 
-    def work(conn: Connection) -> str:
+    from synapse_pipeline.delivery.users import list_users
+
+    def work(conn: "Connection") -> str:
         found = list_users(conn)
         if not found:
             return "no users yet (add one: synapse users add --username NAME --email EMAIL)"
@@ -105,6 +112,8 @@ def listing() -> None:
 @click.argument("email")
 def deactivate(email: str) -> None:
     """Stop sending a user the report; their history stays."""
+    from synapse_pipeline.delivery.users import set_active
+
     _execute(lambda conn: f"deactivated {set_active(conn, email, False).email}")
 
 
@@ -112,6 +121,8 @@ def deactivate(email: str) -> None:
 @click.argument("email")
 def activate(email: str) -> None:
     """Re-activate a user."""
+    from synapse_pipeline.delivery.users import set_active
+
     _execute(lambda conn: f"activated {set_active(conn, email, True).email}")
 
 
@@ -122,6 +133,8 @@ def set_password_command(email: str) -> None:
 
     The password is asked twice at a terminal, or read as one line from standard input.
     """
+    from synapse_pipeline.delivery.users import set_password
+
     password = _read_password()
     _execute(lambda conn: f"password changed for {set_password(conn, email, password).email}")
 
@@ -131,8 +144,9 @@ def set_password_command(email: str) -> None:
 @click.argument("preference", type=click.Choice(["on", "off"]))
 def set_email_preference_command(email: str, preference: str) -> None:
     """Whether a user receives the report by email."""
+    from synapse_pipeline.delivery.users import set_email_preference
 
-    def work(conn: Connection) -> str:
+    def work(conn: "Connection") -> str:
         user = set_email_preference(conn, email, preference == "on")
         return f"{user.email} {'receives' if user.receive_email else 'does not receive'} the report by email"
 

@@ -5,23 +5,22 @@ and checksum alike."""
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from synapse_pipeline.cli.errors import CommandError, database_reason, fail
-from synapse_pipeline.forecast.tables import DERIVED_TABLES
 from synapse_pipeline.settings import DATABASE_URL_ENV, database_url
-from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
-from synapse_pipeline.warehouse.database import UnsupportedDatabase, make_engine, masked, normalise_url
-from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from synapse_pipeline.warehouse.schema import upgrade_schema
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 
 def warehouse_url() -> str:
     """The configured warehouse's URL (`settings.database_url()`), refused in one sentence when it names no
     warehouse the project supports: SQLAlchemy would otherwise fail on a driver nobody installed."""
+    from synapse_pipeline.warehouse.database import UnsupportedDatabase, normalise_url
+
     url = database_url()
     try:
         normalise_url(url)
@@ -30,9 +29,13 @@ def warehouse_url() -> str:
     return url
 
 
-def reachable_engine() -> Engine:
+def reachable_engine() -> "Engine":
     """The configured warehouse as it is; one that cannot be reached is named (password masked) with the
     database's own reason."""
+    from sqlalchemy.exc import OperationalError
+
+    from synapse_pipeline.warehouse.database import make_engine, masked
+
     url = warehouse_url()
     engine = make_engine(url)
     try:
@@ -44,8 +47,10 @@ def reachable_engine() -> Engine:
     return engine
 
 
-def open_engine() -> Engine:
+def open_engine() -> "Engine":
     """The configured warehouse, its schema brought to the newest revision (`synapse db upgrade`)."""
+    from synapse_pipeline.warehouse.schema import upgrade_schema
+
     engine = reachable_engine()
     try:
         upgrade_schema(engine)
@@ -56,7 +61,7 @@ def open_engine() -> Engine:
 
 
 @contextmanager
-def connection() -> Iterator[Connection]:
+def connection() -> Iterator["Connection"]:
     """A connection to the configured warehouse, its engine disposed afterwards."""
     engine = open_engine()
     try:
@@ -74,6 +79,10 @@ def print_checksums(checksums: Mapping[str, tuple[int, str]]) -> None:
 
 def print_summary() -> None:
     """The configured warehouse's URL (password masked), then the row count and checksum of every table."""
+    from synapse_pipeline.forecast.tables import DERIVED_TABLES
+    from synapse_pipeline.warehouse.database import masked
+    from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
+
     with connection() as conn:
         click.echo(masked(conn.engine.url))
         print_checksums(warehouse_checksums(conn, DERIVED_TABLES))
@@ -95,6 +104,11 @@ def restore_command(file: Path, to: str | None) -> None:
     into SQLite. The target's tables are
     replaced by the backup's; every table's row count and checksum are printed afterwards.
     """
+    from sqlalchemy.exc import ArgumentError
+
+    from synapse_pipeline.warehouse.backup import BackupError, kind_of, restore, table_rows
+    from synapse_pipeline.warehouse.database import masked
+
     url = to or database_url()
     try:
         restore(file, url)
