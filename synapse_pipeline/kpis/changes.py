@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
-from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, String, Table, delete, insert, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import DBAPIError
 
 FATURAMENTO_KEY = dg.AssetKey("faturamento")
@@ -31,6 +44,7 @@ KPI_ESTADO = Table(
     Column("tabela", String(64), primary_key=True, comment="KPI table refreshed by month"),
     Column("storage_id", BigInteger, comment="Newest faturamento materialization its rows include; empty: none"),
     Column("run_id", String(64), comment="The run of that materialization, to recognise the instance"),
+    Column("registrado_em", Float, comment="When the instance recorded it (seconds since the epoch), likewise"),
     Column("versao", String(64), nullable=False, comment="Hash of its query, declaration and inputs' versions"),
 )
 
@@ -41,6 +55,7 @@ class Mark:
 
     storage_id: int
     run_id: str
+    timestamp: float
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,7 @@ class Plan:
 
 
 def _mark(record: dg.EventLogRecord) -> Mark:
-    return Mark(record.storage_id, record.run_id)
+    return Mark(record.storage_id, record.run_id, record.timestamp)
 
 
 def latest_load(instance: dg.DagsterInstance) -> Mark | None:
@@ -63,9 +78,10 @@ def latest_load(instance: dg.DagsterInstance) -> Mark | None:
 
 
 def _holds(instance: dg.DagsterInstance, mark: Mark) -> bool:
-    """Whether this instance recorded `mark` (a storage id of another instance may exist here as something else)."""
+    """Whether this instance recorded `mark`: storage ids start at 1 in every instance, so the run and the time
+    must match too (a materialization reported outside a run has an empty run id)."""
     found = dg.AssetRecordsFilter(asset_key=FATURAMENTO_KEY, storage_ids=[mark.storage_id])
-    return any(r.run_id == mark.run_id for r in instance.fetch_materializations(found, limit=1).records)
+    return any(_mark(r) == mark for r in instance.fetch_materializations(found, limit=1).records)
 
 
 def months_loaded(instance: dg.DagsterInstance, after: Mark, upto: Mark) -> list[date]:
@@ -107,7 +123,7 @@ def plan(conn: Connection, instance: dg.DagsterInstance, table: Table, versao: s
         return Plan(None, latest, "its query, declaration or product groups changed")
     if row.storage_id is None:
         return Plan(None, latest, "its rows came from lines no load recorded")
-    stored = Mark(row.storage_id, row.run_id)
+    stored = Mark(row.storage_id, row.run_id, row.registrado_em)
     if latest is None or not _holds(instance, stored):
         return Plan(None, latest, "this Dagster instance does not hold the load its rows came from")
     months = months_loaded(instance, stored, latest) if latest.storage_id > stored.storage_id else []
@@ -122,6 +138,7 @@ def save_mark(conn: Connection, table: Table, mark: Mark | None, versao: str) ->
             tabela=table.name,
             storage_id=mark.storage_id if mark else None,
             run_id=mark.run_id if mark else None,
+            registrado_em=mark.timestamp if mark else None,
             versao=versao,
         )
     )
