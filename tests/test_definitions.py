@@ -56,13 +56,13 @@ def test_faturamento_and_the_reports_are_the_months_the_exports_hold_and_load_a_
 def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout() -> None:
     """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b),
     plus the forecast stage (issue 17), its bias check, split from the naive one (issue 18), and the daily billing
-    aggregate the rolling KPI windows and the demand read (issue 26)."""
+    aggregate the rolling KPI windows and the demand read, and the groups billed per month (issue 26)."""
     graph = defs.resolve_asset_graph()
     assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
         "avaliacao_previsao", "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "demanda_mensal",
         "estoque", "estoque_aging", "estoque_raw", "faturamento", "faturamento_diario", "faturamento_raw",
-        "frequencia_compra", "giro_sku", "grupo_produto", "mix_produto", "obsolescencia", "previsao_demanda",
-        "recomendacao_estoque", "relatorio_mensal", "vendas_regiao",
+        "frequencia_compra", "giro_sku", "grupo_produto", "grupo_produto_mes", "mix_produto", "obsolescencia",
+        "previsao_demanda", "recomendacao_estoque", "relatorio_mensal", "vendas_regiao",
     ]  # fmt: skip
     assert sorted(key.to_user_string() for key in graph.asset_check_keys) == sorted([
         "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import Engine, MetaData, Table, inspect, text
-from sqlalchemy.schema import DropTable
+from sqlalchemy import Engine, inspect, text
 
 from synapse_pipeline.forecast.assets import demanda_mensal
 from synapse_pipeline.forecast.tables import DEMANDA_MENSAL
 from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
 from synapse_pipeline.kpis.catalog import KPI_TABLES, KPIS
-from synapse_pipeline.kpis.changes import FATURAMENTO_KEY, KPI_ESTADO
+from synapse_pipeline.kpis.changes import FATURAMENTO_KEY, forget
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
 from synapse_pipeline.warehouse.models import Clientes, Faturamento
@@ -64,8 +63,7 @@ def _checksums(engine: Engine) -> dict[str, tuple[int, str]]:
 
 def _drop_derived(engine: Engine) -> None:
     with engine.begin() as conn:
-        for table in (*TABLES, KPI_ESTADO.name):
-            conn.execute(DropTable(Table(table, MetaData()), if_exists=True))
+        forget(conn, TABLES)
 
 
 def _rebuilt(engine: Engine, url: str) -> dict[str, tuple[int, str]]:

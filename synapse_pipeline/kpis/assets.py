@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Date, Table, bindparam, delete, func, insert,
 
 from synapse_pipeline.ingest.partitions import described
 from synapse_pipeline.kpis.automation import REBUILD_AUTOMATION
-from synapse_pipeline.kpis.catalog import FATURAMENTO_DIARIO, GRUPO_PRODUTO_TABLE, KPIS, Kpi
+from synapse_pipeline.kpis.catalog import FATURAMENTO_DIARIO, GRUPO_PRODUTO_MES, GRUPO_PRODUTO_TABLE, KPIS, Kpi
 from synapse_pipeline.kpis.changes import content_hash, ensure_state_table, plan, save_mark
 from synapse_pipeline.kpis.groups import group_names
 from synapse_pipeline.kpis.queries import render, version
@@ -40,7 +40,7 @@ def _rows(conn: Connection, table: Table) -> int:
 
 
 @dg.asset(
-    deps=["estoque", "faturamento"],
+    deps=["estoque", GRUPO_PRODUTO_MES.name],
     kinds={"sql"},
     metadata={"dagster/table_name": GRUPO_PRODUTO_TABLE.name, "dagster/column_schema": _schema(GRUPO_PRODUTO_TABLE)},
     automation_condition=REBUILD_AUTOMATION,
@@ -50,7 +50,7 @@ def grupo_produto(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.engine.begin() as conn:
         spellings = {
             *conn.execute(select(Estoque.grupo_mercadoria).distinct()).scalars(),
-            *conn.execute(select(Faturamento.zs_gr_mercad).distinct()).scalars(),
+            *conn.execute(select(GRUPO_PRODUTO_MES.c.grupo_original).distinct()).scalars(),
         }
         names = group_names(spellings)
         GRUPO_PRODUTO_TABLE.drop(conn, checkfirst=True)

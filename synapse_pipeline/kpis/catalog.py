@@ -62,6 +62,13 @@ FATURAMENTO_DIARIO = Table(
     sqlite_with_rowid=False,
 )
 
+GRUPO_PRODUTO_MES = Table(
+    "grupo_produto_mes",
+    metadata,
+    Column("mes", Date, comment="Month (first day)"),
+    Column("grupo_original", String(100), comment="A product group spelling billed in the month"),
+)
+
 GRUPO_PRODUTO_TABLE = Table(
     GRUPO_PRODUTO,
     metadata,
@@ -70,6 +77,12 @@ GRUPO_PRODUTO_TABLE = Table(
 )
 
 KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        GRUPO_PRODUTO_MES,
+        "The product group spellings billed in each month, so the groups are found without reading every line.",
+        ("faturamento",),
+        "mes",
+    ),
     Kpi(
         FATURAMENTO_DIARIO,
         "Net tonnes and shipment lines per day, client and SKU: the small aggregate the rolling windows read.",
@@ -206,5 +219,5 @@ KPIS: tuple[Kpi, ...] = (
     ),
 )
 
-# Every table the KPI stage makes, `grupo_produto` first (the others join it).
+# Every table the KPI stage makes.
 KPI_TABLES: tuple[str, ...] = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))

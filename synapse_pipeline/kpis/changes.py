@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import DropTable
 
 FATURAMENTO_KEY = dg.AssetKey("faturamento")
 PAGE = 1000
@@ -142,6 +143,12 @@ def save_mark(conn: Connection, table: Table, mark: Mark | None, versao: str) ->
             versao=versao,
         )
     )
+
+
+def forget(conn: Connection, tables: tuple[str, ...]) -> None:
+    """Drop `tables` and every watermark: the next refresh of each is a rebuild from scratch."""
+    for name in (*tables, KPI_ESTADO.name):
+        conn.execute(DropTable(Table(name, MetaData()), if_exists=True))
 
 
 def content_hash(conn: Connection, table: Table) -> str:
