@@ -97,11 +97,14 @@ def _refresh_months(context: dg.AssetExecutionContext, conn: Connection, kpi: Kp
         bindparam("inicio", type_=Date), bindparam("fim", type_=Date)
     )
     column = kpi.table.c[kpi.month_column]  # type: ignore[index]
-    for month in months:
-        window = {"inicio": month, "fim": add_months(month, 1)}
+    if todo.months is None:  # one statement over every month: a scan of the table, not one index range a month
+        windows = [(months[0], add_months(months[-1], 1))] if months else []
+    else:
+        windows = [(month, add_months(month, 1)) for month in months]
+    for start, end in windows:
         if todo.months is not None:
-            conn.execute(delete(kpi.table).where(column >= window["inicio"], column < window["fim"]))
-        conn.execute(fill, window)
+            conn.execute(delete(kpi.table).where(column >= start, column < end))
+        conn.execute(fill, {"inicio": start, "fim": end})
     save_mark(conn, kpi.table, todo.mark, versao)
     return {
         "refresh": "rebuild: " + todo.reason if todo.months is None else "by month: " + todo.reason,
