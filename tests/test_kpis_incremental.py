@@ -1,6 +1,7 @@
 """Incremental KPI refreshes: only the months loaded since a table's watermark are taken in again, and the result is
 the same, row for row, as a rebuild from scratch, on SQLite and PostgreSQL."""
 
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -205,3 +206,27 @@ def test_real_loads_corrections_and_reloads_end_where_a_rebuild_starts(pipeline:
         assert _rebuilt(engine, pipeline.warehouse_url) == incremental
     finally:
         engine.dispose()
+
+
+def test_a_restored_backup_brings_back_its_watermark(tmp_path: Path) -> None:
+    """A backup made after a load but before the refresh: once restored, the next refresh takes that month in,
+    though the instance saw the tables refreshed after the load (a watermark kept in the instance would skip it)."""
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    backup = tmp_path / "backup.db"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 10"}])
+    with dg.instance_for_test() as instance:
+        _replace_month(engine, instance, "2025-06-01", [_line("2025-06-03", 10, "A", 1.25)])
+        _refresh(url, instance)
+        _replace_month(engine, instance, "2025-07-01", [_line("2025-07-15", 10, "A", 5)])
+        engine.dispose()
+        shutil.copy(tmp_path / "warehouse.db", backup)
+        _refresh(url, instance)
+        shutil.copy(backup, tmp_path / "warehouse.db")
+        assert set(_refresh(url, instance).values()) == {"by month: 1 month(s) loaded since / 2025-07 (1 month)"}
+        incremental = _checksums(engine)
+    assert incremental["giro_sku"][0] == 2
+    assert _rebuilt(engine, url) == incremental
+    engine.dispose()
