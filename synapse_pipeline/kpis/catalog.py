@@ -219,5 +219,9 @@ KPIS: tuple[Kpi, ...] = (
     ),
 )
 
-# Every table the KPI stage makes.
-KPI_TABLES: tuple[str, ...] = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))
+# Every table the KPI stage makes, each after what it reads: the groups billed per month, the groups, the rest.
+KPI_TABLES: tuple[str, ...] = (
+    GRUPO_PRODUTO_MES.name,
+    GRUPO_PRODUTO,
+    *(kpi.name for kpi in KPIS if kpi.table is not GRUPO_PRODUTO_MES),
+)
