@@ -1,6 +1,5 @@
 """The code location loads as Dagster would load it, with everything a data engineer looks for in the UI."""
 
-import dataclasses
 import shutil
 from pathlib import Path
 
@@ -12,8 +11,8 @@ from synapse_pipeline.forecast.assets import forecast_version
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
-from synapse_pipeline.kpis.assets import sql_version
 from synapse_pipeline.kpis.catalog import KPIS
+from synapse_pipeline.kpis.queries import SQL_DIR, version
 
 
 def test_definitions_load_with_assets_jobs_and_checks() -> None:
@@ -56,13 +55,14 @@ def test_faturamento_and_the_reports_are_the_months_the_exports_hold_and_load_a_
 
 def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout() -> None:
     """The folders' definitions, merged, are exactly those of the flat layout they replaced (names as of d6a121b),
-    plus the forecast stage (issue 17) and its bias check, split from the naive one (issue 18)."""
+    plus the forecast stage (issue 17), its bias check, split from the naive one (issue 18), and the daily billing
+    aggregate the rolling KPI windows and the demand read, and the groups billed per month (issue 26)."""
     graph = defs.resolve_asset_graph()
     assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
         "avaliacao_previsao", "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "demanda_mensal",
-        "estoque", "estoque_aging", "estoque_raw", "faturamento", "faturamento_raw", "frequencia_compra", "giro_sku",
-        "grupo_produto", "mix_produto", "obsolescencia", "previsao_demanda", "recomendacao_estoque",
-        "relatorio_mensal", "vendas_regiao",
+        "estoque", "estoque_aging", "estoque_raw", "faturamento", "faturamento_diario", "faturamento_raw",
+        "frequencia_compra", "giro_sku", "grupo_produto", "grupo_produto_mes", "mix_produto", "obsolescencia",
+        "previsao_demanda", "recomendacao_estoque", "relatorio_mensal", "vendas_regiao",
     ]  # fmt: skip
     assert sorted(key.to_user_string() for key in graph.asset_check_keys) == sorted([
         "estoque_raw:duplicate_lines", "estoque_raw:schema", "faturamento_raw:duplicate_lines",
@@ -106,13 +106,16 @@ def test_every_asset_sensor_and_schedule_says_what_it_is_in_the_ui() -> None:
     assert all(schedule.description for schedule in defs.schedules or ())
 
 
-def test_a_kpi_table_is_versioned_by_its_sql() -> None:
-    """A changed query changes the code version, which marks the table stale in the UI."""
+def test_a_kpi_table_is_versioned_by_its_sql(tmp_path: Path) -> None:
+    """A changed query (its .sql file) changes the code version, which marks the table stale in the UI."""
     graph = defs.resolve_asset_graph()
     versions = {kpi.name: graph.get(dg.AssetKey(kpi.name)).code_version for kpi in KPIS}
     assert all(versions.values()) and len(set(versions.values())) == len(KPIS)
-    changed = dataclasses.replace(KPIS[0], select=lambda dialect: KPIS[0].select(dialect) + " ")
-    assert sql_version(changed) != versions[KPIS[0].name] == sql_version(KPIS[0])
+    giro = next(kpi.table for kpi in KPIS if kpi.name == "giro_sku")
+    copy = shutil.copytree(SQL_DIR, tmp_path / "sql")
+    assert version(giro, copy) == versions["giro_sku"]
+    (copy / "giro_sku.sql").write_text((copy / "giro_sku.sql").read_text() + " ")
+    assert version(giro, copy) != versions["giro_sku"]
 
 
 def test_forecast_tables_are_versioned_by_their_code(tmp_path: Path) -> None:
@@ -139,11 +142,11 @@ def test_kpi_columns_show_their_warehouse_types() -> None:
     specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
     for kpi in KPIS:
         types = {c.name: c.type for c in specs[kpi.name].metadata["dagster/column_schema"].columns}
-        assert set(types.values()) <= {"date", "integer", "numeric", "text"}, (kpi.name, types)
+        assert types == {c.name: str(c.type).lower() for c in kpi.table.columns}, kpi.name
     giro = {c.name: c.type for c in specs["giro_sku"].metadata["dagster/column_schema"].columns}
     assert (giro["mes"], giro["linhas"], giro["toneladas_liquidas"], giro["sku"]) == (
         "date",
         "integer",
         "numeric",
-        "text",
+        "varchar(50)",
     )

@@ -28,6 +28,7 @@ from synapse_pipeline.forecast.models import SIMPLE_MODELS
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME
 from synapse_pipeline.forecast.stock import abc_classes, xyz_class
+from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.forecast_section import forecast_section
 from synapse_pipeline.warehouse.database import make_engine
@@ -205,7 +206,7 @@ def forecast_engine(warehouse_url: str) -> Iterator[Engine]:
 
 def materialize(url: str, model: str = NAME, *, check: bool = False) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*FORECAST_ASSETS, *([forecast_checks] if check else [])],
+        [faturamento_diario, *FORECAST_ASSETS, *([forecast_checks] if check else [])],
         resources={"warehouse": Warehouse(url=url), "forecast_settings": ForecastSettings(modelo=model)},
         raise_on_error=False,
     )
@@ -343,7 +344,7 @@ def billed_engine(url: str, lines: list[tuple[datetime, str, float]]) -> Engine:
 def test_backtest_table_worked_by_hand(linear_engine: Engine, warehouse_url: str) -> None:
     """The same hand-worked figures as the numpy test, through Dagster into either database."""
     assert dg.materialize(
-        [demanda_mensal, avaliacao_previsao],
+        [faturamento_diario, demanda_mensal, avaliacao_previsao],
         resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings()},
     ).success
     got = {

@@ -88,7 +88,7 @@ def _forecast_asset(
 
 
 @_forecast_asset(
-    DEMANDA_MENSAL, ["faturamento"], "Net tonnes per SKU and month (>= 0), every SKU from the first month."
+    DEMANDA_MENSAL, ["faturamento_diario"], "Net tonnes per SKU and month (>= 0), every SKU from the first month."
 )
 def demanda_mensal(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.engine.begin() as conn:

@@ -1,17 +1,24 @@
 """Monthly demand per SKU from the loaded billing: net tonnes clipped at 0, every SKU from the file's first month.
 
+Read from `faturamento_diario` (the KPI stage's daily aggregate, kept current month by month), never from the
+billing lines: a few thousand rows a month whatever the export's size.
+
 A month is complete when its last day is on or before the latest billing date; forecasts start from the last
 complete month (`mes_base`), never from a partial one.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
+from synapse_pipeline.kpis.catalog import FATURAMENTO_DIARIO
+from synapse_pipeline.kpis.queries import render
 from synapse_pipeline.lib.dates import add_months, as_date
-from synapse_pipeline.warehouse.dialect import Dialect
+
+SQL_DIR = Path(__file__).parent / "sql"
 
 
 def is_complete(month: date, latest: date) -> bool:
@@ -44,12 +51,9 @@ class MonthlyDemand:
 
 
 def monthly_demand(conn: Connection) -> MonthlyDemand:
-    """Read faturamento's net tonnes per SKU and month; an empty billing gives no SKU and no month."""
-    month = Dialect(conn.dialect.name).month("data")
-    rows = conn.exec_driver_sql(
-        f'SELECT "SKU", {month} AS mes, SUM(zs_peso_liquido) FROM faturamento GROUP BY "SKU", {month}'
-    ).all()
-    latest = conn.exec_driver_sql("SELECT MAX(data) FROM faturamento").scalar()
+    """Read the net tonnes per SKU and month; an empty billing gives no SKU and no month."""
+    rows = conn.exec_driver_sql(render("demanda_mensal", conn.dialect.name, SQL_DIR)).all()
+    latest = conn.execute(select(func.max(FATURAMENTO_DIARIO.c.dia))).scalar()
     if not rows or latest is None:
         return MonthlyDemand([], [], np.zeros((0, 0)), date.min)
     sales = [(sku, as_date(mes), float(tonnes)) for sku, mes, tonnes in rows]

@@ -1,202 +1,227 @@
-"""The catalogue of KPI tables: each one's name, purpose, columns and the SELECT that fills it (`kpis.sql`)."""
+"""The catalogue of KPI tables: each one's name, purpose, typed columns and how it is refreshed.
 
-from collections.abc import Callable
+The columns are declared here with their types (the same on PostgreSQL and SQLite, shown in the UI); the query that
+fills each table is `sql/<table>.sql`. A table with a `mes` grain is refreshed month by month, only the months whose
+billing changed; the others are recomputed whole from small inputs (the stock snapshots, `faturamento_diario`).
+"""
+
 from dataclasses import dataclass
 
-from synapse_pipeline.kpis import sql
+from sqlalchemy import Column, Date, Float, Integer, MetaData, Numeric, PrimaryKeyConstraint, String, Table
+
 from synapse_pipeline.kpis.groups import GRUPO_PRODUTO
-from synapse_pipeline.warehouse.dialect import Dialect
+
+metadata = MetaData()
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """A KPI table: its name, what it holds, its columns in order, and the SELECT that fills it."""
+    """A KPI table: its typed columns (with their descriptions), what it reads, and the column of its month grain
+    when it is refreshed month by month (None: recomputed whole)."""
 
-    name: str
+    table: Table
     description: str
-    columns: dict[str, str]
-    select: Callable[[Dialect], str]
     deps: tuple[str, ...]
+    month_column: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.table.name
 
 
-NET_COLUMNS = {
-    "toneladas_liquidas": "Net tonnes: shipments minus returns",
-    "toneladas_expedidas": "Gross tonnes shipped (positive lines)",
-    "toneladas_devolvidas": "Tonnes returned (negative lines, <= 0)",
-    "linhas": "Billing lines, returns and duplicates included",
-}
+def _net(*columns: Column) -> list[Column]:
+    """The net, gross and returned tonnes and the lines of a sum of billing lines, after the grain's `columns`."""
+    return [
+        *columns,
+        Column("toneladas_liquidas", Numeric, comment="Net tonnes: shipments minus returns"),
+        Column("toneladas_expedidas", Numeric, comment="Gross tonnes shipped (positive lines)"),
+        Column("toneladas_devolvidas", Numeric, comment="Tonnes returned (negative lines, <= 0)"),
+        Column("linhas", Integer, comment="Billing lines, returns and duplicates included"),
+    ]
 
+
+def _month() -> Column:
+    return Column("mes", Date, comment="Month (first day)")
+
+
+def _group() -> Column:
+    return Column("grupo", String(100), comment="Product group (one name across both exports)")
+
+
+FATURAMENTO_DIARIO = Table(
+    "faturamento_diario",
+    metadata,
+    Column("dia", Date, comment="Billing day"),
+    Column("cod_cliente", Integer, comment="Client"),
+    Column("sku", String(50), comment="SKU"),
+    Column("toneladas_liquidas", Numeric, comment="Net tonnes billed that day"),
+    Column("linhas_expedidas", Integer, comment="Shipment lines (positive weight) that day"),
+    # Clustered by its key on SQLite too: the windows sum its rows in one order whatever order they were refreshed in,
+    # so an incremental refresh and a rebuild give the same floats.
+    PrimaryKeyConstraint("dia", "cod_cliente", "sku"),
+    sqlite_with_rowid=False,
+)
+
+GRUPO_PRODUTO_MES = Table(
+    "grupo_produto_mes",
+    metadata,
+    Column("mes", Date, comment="Month (first day)"),
+    Column("grupo_original", String(100), comment="A product group spelling billed in the month"),
+)
+
+GRUPO_PRODUTO_TABLE = Table(
+    GRUPO_PRODUTO,
+    metadata,
+    Column("grupo_original", String(100), primary_key=True, comment="A spelling found in either export"),
+    Column("grupo", String(100), comment="The group's one display name"),
+)
 
 KPIS: tuple[Kpi, ...] = (
     Kpi(
-        "estoque_aging",
+        GRUPO_PRODUTO_MES,
+        "The product group spellings billed in each month, so the groups are found without reading every line.",
+        ("faturamento",),
+        "mes",
+    ),
+    Kpi(
+        FATURAMENTO_DIARIO,
+        "Net tonnes and shipment lines per day, client and SKU: the small aggregate the rolling windows read.",
+        ("faturamento",),
+        "dia",
+    ),
+    Kpi(
+        Table(
+            "estoque_aging",
+            metadata,
+            Column("data_estoque", Date, comment="Snapshot date"),
+            Column("es_centro", String(50), comment="Storage centre"),
+            _group(),
+            Column("cod_cliente", Integer, comment="Client"),
+            Column("faixa_dias", String(10), comment="Age bucket: 0-30, 31-60, 61-90, 91-180, >180 days"),
+            Column("ordem_faixa", Integer, comment="Bucket order, 1 to 5"),
+            Column("toneladas", Numeric, comment="Tonnes in stock"),
+            Column("lotes", Integer, comment="Lots (stock lines)"),
+            Column("idade_media_semanas_ponderada", Float, comment="Average age in weeks, weighted by tonnes"),
+            Column("idade_media_semanas", Float, comment="Average age in weeks, each lot counted once"),
+        ),
         "Stock tonnes and lots by age bucket, per snapshot, centro, product group and client.",
-        {
-            "data_estoque": "Snapshot date",
-            "es_centro": "Storage centre",
-            "grupo": "Product group (one name across both exports)",
-            "cod_cliente": "Client",
-            "faixa_dias": "Age bucket: 0-30, 31-60, 61-90, 91-180, >180 days",
-            "ordem_faixa": "Bucket order, 1 to 5",
-            "toneladas": "Tonnes in stock",
-            "lotes": "Lots (stock lines)",
-            "idade_media_semanas_ponderada": "Average age in weeks, weighted by tonnes",
-            "idade_media_semanas": "Average age in weeks, each lot counted once",
-        },
-        sql.aging,
-        ("estoque", "grupo_produto"),
+        ("estoque", GRUPO_PRODUTO),
     ),
     Kpi(
-        "giro_sku",
+        Table(
+            "giro_sku",
+            metadata,
+            *_net(
+                Column("cod_cliente", Integer, comment="Client"),
+                Column("sku", String(50), comment="SKU"),
+                _month(),
+            ),
+            Column("giro_sku_cliente", Numeric, comment="Turnover given by the export (constant per SKU and client)"),
+        ),
         "Per client, SKU and month: net tonnes, lines, and the export's giro_sku_cliente.",
-        {
-            "cod_cliente": "Client",
-            "sku": "SKU",
-            "mes": "Month (first day)",
-            **NET_COLUMNS,
-            "giro_sku_cliente": "Turnover given by the export (constant per SKU and client)",
-        },
-        sql.giro,
         ("faturamento",),
+        "mes",
     ),
     Kpi(
-        "vendas_regiao",
+        Table(
+            "vendas_regiao",
+            metadata,
+            *_net(
+                Column("uf", String(10), comment="State"),
+                Column("cidade", String(100), comment="City"),
+                _month(),
+            ),
+            Column("clientes_ativos", Integer, comment="Clients billed in the month"),
+        ),
         "Per UF, city and month: net tonnes, lines and active clients.",
-        {
-            "uf": "State",
-            "cidade": "City",
-            "mes": "Month (first day)",
-            **NET_COLUMNS,
-            "clientes_ativos": "Clients billed in the month",
-        },
-        sql.regiao,
         ("faturamento",),
+        "mes",
     ),
     Kpi(
-        "mix_produto",
+        Table(
+            "mix_produto",
+            metadata,
+            _month(),
+            _group(),
+            Column("produto", String(100), comment="Product form"),
+            Column("cod_produto", String(50), comment="Product code"),
+            Column("toneladas_liquidas", Numeric, comment="Net tonnes"),
+            Column("participacao", Float, comment="Share of the month's net tonnes (0 to 1)"),
+        ),
         "Per month, product group, form and code: net tonnes and share of the month.",
-        {
-            "mes": "Month (first day)",
-            "grupo": "Product group (one name across both exports)",
-            "produto": "Product form",
-            "cod_produto": "Product code",
-            "toneladas_liquidas": "Net tonnes",
-            "participacao": "Share of the month's net tonnes (0 to 1)",
-        },
-        sql.mix,
-        ("faturamento", "grupo_produto"),
+        ("faturamento", GRUPO_PRODUTO),
+        "mes",
     ),
     Kpi(
-        "concentracao_clientes",
+        Table(
+            "concentracao_clientes",
+            metadata,
+            Column("posicao", Integer, comment="Rank by net tonnes"),
+            Column("cod_cliente", Integer, comment="Client"),
+            Column("nome", String(100), comment="Client name"),
+            Column("toneladas_liquidas", Numeric, comment="Net tonnes in the window"),
+            Column("participacao", Float, comment="Share (0 to 1)"),
+            Column("participacao_acumulada", Float, comment="Cumulative share down to this client"),
+            Column("classe_abc", String(1), comment="A: cumulative share up to 80%, B: up to 95%, C: the rest"),
+            Column("periodo_desde", Date, comment="Window start (exclusive): latest billing date minus 12 months"),
+            Column("periodo_ate", Date, comment="Window end: latest billing date"),
+        ),
         "Each client's share of net tonnes over the 12 months up to the latest billing date, with ABC class.",
-        {
-            "posicao": "Rank by net tonnes",
-            "cod_cliente": "Client",
-            "nome": "Client name",
-            "toneladas_liquidas": "Net tonnes in the window",
-            "participacao": "Share (0 to 1)",
-            "participacao_acumulada": "Cumulative share down to this client",
-            "classe_abc": "A: cumulative share up to 80%, B: up to 95%, C: the rest",
-            "periodo_desde": "Window start (exclusive): latest billing date minus 12 months",
-            "periodo_ate": "Window end: latest billing date",
-        },
-        sql.concentracao,
-        ("faturamento", "clientes"),
+        (FATURAMENTO_DIARIO.name, "clientes"),
     ),
     Kpi(
-        "cobertura_estoque",
+        Table(
+            "cobertura_estoque",
+            metadata,
+            Column("data_estoque", Date, comment="Snapshot date; demand is the 52 weeks up to it"),
+            Column("sku", String(50), comment="SKU"),
+            Column("cod_cliente", Integer, comment="Client"),
+            Column(
+                "estoque_toneladas", Float, comment="Stock in tonnes on the snapshot (0 when there is no stock line)"
+            ),
+            Column("media_semanal_liquida", Float, comment="Average weekly net tonnes billed over the 52 weeks"),
+            Column("cobertura_semanas", Float, comment="Stock / weekly demand; empty without demand"),
+            Column("repor", Integer, comment="1: under 4 weeks of coverage"),
+            Column("excesso", Integer, comment="1: over 26 weeks of coverage"),
+            Column("sem_demanda", Integer, comment="1: stock with no net demand in 52 weeks"),
+            Column("ruptura", Integer, comment="1: sold in the 52 weeks, no stock line"),
+        ),
         "Per snapshot, SKU and client: stock, weekly net demand over 52 weeks, coverage and its flags.",
-        {
-            "data_estoque": "Snapshot date; demand is the 52 weeks up to it",
-            "sku": "SKU",
-            "cod_cliente": "Client",
-            "estoque_toneladas": "Stock in tonnes on the snapshot (0 when there is no stock line)",
-            "media_semanal_liquida": "Average weekly net tonnes billed over the 52 weeks",
-            "cobertura_semanas": "Stock / weekly demand; empty without demand",
-            "repor": "1: under 4 weeks of coverage",
-            "excesso": "1: over 26 weeks of coverage",
-            "sem_demanda": "1: stock with no net demand in 52 weeks",
-            "ruptura": "1: sold in the 52 weeks, no stock line",
-        },
-        sql.cobertura,
-        ("estoque", "faturamento"),
+        ("estoque", FATURAMENTO_DIARIO.name),
     ),
     Kpi(
-        "frequencia_compra",
+        Table(
+            "frequencia_compra",
+            metadata,
+            Column("cod_cliente", Integer, comment="Client"),
+            Column("sku", String(50), comment="SKU"),
+            Column("dias_compra", Integer, comment="Days with a shipment (positive line)"),
+            Column("primeira_compra", Date, comment="First purchase day in the window"),
+            Column("ultima_compra", Date, comment="Last purchase day in the window"),
+            Column("intervalo_medio_dias", Float, comment="Mean days between purchase days; empty with a single day"),
+        ),
         "Per client and SKU: purchase days in the 52 weeks up to the latest billing date, and the mean interval.",
-        {
-            "cod_cliente": "Client",
-            "sku": "SKU",
-            "dias_compra": "Days with a shipment (positive line)",
-            "primeira_compra": "First purchase day in the window",
-            "ultima_compra": "Last purchase day in the window",
-            "intervalo_medio_dias": "Mean days between purchase days; empty with a single day",
-        },
-        sql.frequencia,
-        ("faturamento",),
+        (FATURAMENTO_DIARIO.name,),
     ),
     Kpi(
-        "obsolescencia",
+        Table(
+            "obsolescencia",
+            metadata,
+            Column("data_estoque", Date, comment="Snapshot date"),
+            Column("es_centro", String(50), comment="Storage centre"),
+            _group(),
+            Column("toneladas_obsoletas", Numeric, comment="Tonnes older than 180 days"),
+            Column("toneladas_total", Numeric, comment="All tonnes of the centro and group"),
+            Column("participacao", Float, comment="Obsolete share (0 to 1)"),
+        ),
         "Stock older than 180 days: tonnes and share, per snapshot, centro and product group.",
-        {
-            "data_estoque": "Snapshot date",
-            "es_centro": "Storage centre",
-            "grupo": "Product group (one name across both exports)",
-            "toneladas_obsoletas": "Tonnes older than 180 days",
-            "toneladas_total": "All tonnes of the centro and group",
-            "participacao": "Obsolete share (0 to 1)",
-        },
-        sql.obsolescencia,
-        ("estoque", "grupo_produto"),
+        ("estoque", GRUPO_PRODUTO),
     ),
 )
 
-# The warehouse type of every KPI column (the tables are built by CREATE TABLE AS: the UI shows these).
-COLUMN_TYPES: dict[str, str] = {
-    **dict.fromkeys(
-        ("data_estoque", "mes", "periodo_desde", "periodo_ate", "primeira_compra", "ultima_compra"), "date"
-    ),
-    **dict.fromkeys(
-        (
-            "cod_cliente",
-            "ordem_faixa",
-            "lotes",
-            "linhas",
-            "clientes_ativos",
-            "posicao",
-            "dias_compra",
-            "repor",
-            "excesso",
-            "sem_demanda",
-            "ruptura",
-        ),
-        "integer",
-    ),
-    **dict.fromkeys(
-        (
-            "toneladas",
-            "toneladas_liquidas",
-            "toneladas_expedidas",
-            "toneladas_devolvidas",
-            "toneladas_obsoletas",
-            "toneladas_total",
-            "idade_media_semanas",
-            "idade_media_semanas_ponderada",
-            "participacao",
-            "participacao_acumulada",
-            "giro_sku_cliente",
-            "estoque_toneladas",
-            "media_semanal_liquida",
-            "cobertura_semanas",
-            "intervalo_medio_dias",
-        ),
-        "numeric",
-    ),
-    **dict.fromkeys(
-        ("es_centro", "grupo", "faixa_dias", "sku", "uf", "cidade", "produto", "cod_produto", "nome", "classe_abc"),
-        "text",
-    ),
-}
-
-# Every table the KPI stage rebuilds, `grupo_produto` first (the others join it).
-KPI_TABLES: tuple[str, ...] = (GRUPO_PRODUTO, *(kpi.name for kpi in KPIS))
+# Every table the KPI stage makes, each after what it reads: the groups billed per month, the groups, the rest.
+KPI_TABLES: tuple[str, ...] = (
+    GRUPO_PRODUTO_MES.name,
+    GRUPO_PRODUTO,
+    *(kpi.name for kpi in KPIS if kpi.table is not GRUPO_PRODUTO_MES),
+)
