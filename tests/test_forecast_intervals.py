@@ -29,6 +29,7 @@ from synapse_pipeline.forecast.intervals import (
 )
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NESTED, NESTED_CANDIDATES, nested_choice
+from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.models import Estoque
 from synapse_pipeline.warehouse.resource import Warehouse
@@ -147,7 +148,7 @@ def test_interval_columns_worked_by_hand(alternating_engine: Engine, warehouse_u
     """Naive's errors over the 12 origins are +-x against a scale of 1.5x: +-2/3 at one and three months, 0 at two
     (the same phase); the total's are +1 and -1/2. December sold 2x, so naive forecasts 2x every month."""
     result = dg.materialize(
-        [demanda_mensal, avaliacao_previsao, previsao_demanda, forecast_checks],
+        [faturamento_diario, demanda_mensal, avaliacao_previsao, previsao_demanda, forecast_checks],
         resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings(modelo="naive")},
         raise_on_error=False,
     )
@@ -195,7 +196,7 @@ def test_stock_advice_from_the_forecast_and_its_interval(alternating_engine: Eng
             ],
         )  # fmt: skip
     assert dg.materialize(
-        [demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
+        [faturamento_diario, demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
         resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings(modelo="naive")},
     ).success
     with alternating_engine.connect() as conn:
