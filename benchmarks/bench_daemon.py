@@ -35,6 +35,7 @@ OUT = PROJECT_ROOT / "benchmarks" / "out"
 SAMPLE = PROJECT_ROOT / "data"
 TARGET_SECONDS = 90.0
 PATIENCE_SECONDS = 900
+IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def _reports_in(data: Path) -> int:
@@ -88,6 +89,9 @@ def drop_to_mail(work: Path) -> dict[str, object]:
                     raise click.ClickException(f"no {expected} emails after {PATIENCE_SECONDS} s: see {log.name}")
                 time.sleep(0.5)
             seconds = time.time() - dropped
+            with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:  # the last runs end, not killed
+                while instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+                    time.sleep(0.5)
         finally:
             _stop(process, state)
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:

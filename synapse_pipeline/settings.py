@@ -30,7 +30,7 @@ RETRY_SECONDS_ENV = "SYNAPSE_RETRY_SECONDS"  # the wait before the first retry o
 
 # How often the sensors on the way from a dropped export to the mail look: each of the chain's five steps (validate,
 # load, rebuild, render, deliver) waits for one look, so the interval is most of the chain's time; a look is cheap.
-CHAIN_SENSOR_SECONDS = 10
+CHAIN_SENSOR_SECONDS = 5
 OWNER = "team:dados"  # who answers for every asset, shown in the UI
 CODE_LOCATION_NAME = "synapse_pipeline"  # as in workspace.yaml and [tool.dg.project]
 

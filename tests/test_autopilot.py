@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow  # a real dagster-daemon: out of the fast lane
 
 BIN = Path(sys.executable).parent
 # The bound for the whole chain on the sample (drop, validation, loads, KPI tables, 20 reports, 20 emails), with
-# the sensors' 10 s intervals on 2 cores; benchmarks/bench_daemon.py measures it (the issue aims at 90 s).
+# the sensors' 5 s intervals on 2 cores; benchmarks/bench_daemon.py measures it (the issue aims at 90 s).
 CHAIN_SECONDS = 360
 SAMPLE_MONTHS = 20
 CORRECTED_MONTH = "2025-03"

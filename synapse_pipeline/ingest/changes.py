@@ -1,6 +1,6 @@
 """Which exports are new: each file's content hash against the one its raw asset last validated.
 
-Shared by the export sensor (every 10 s) and the morning schedule, so neither validates a file twice.
+Shared by the export sensor (every 5 s) and the morning schedule, so neither validates a file twice.
 """
 
 import hashlib
