@@ -222,7 +222,9 @@ def test_one_drawing_of_the_charts_serves_the_stored_report_the_mail_and_the_ui(
     assert drawn.keys() == ALL_CHARTS and all(chart.png.startswith(PNG_SIGNATURE) for chart in drawn.values())
     pngs = [chart.png for chart in drawn.values()]
     assert _inline_pngs(render_report(FULL, drawn)) == pngs
-    assert _inline_pngs(report_markdown(FULL, drawn)) == pngs
+    # The UI shows a markdown image at its natural size: the same drawing, scaled down to the report's CSS size.
+    previews = [Image.open(io.BytesIO(png)) for png in _inline_pngs(report_markdown(FULL, drawn))]
+    assert [preview.size for preview in previews] == [(chart.width, chart.height) for chart in drawn.values()]
     mail = parsed(mail_form(FULL, drawn))
     html_part = mail.get_body(preferencelist=("html",))
     sources = [img["src"] for img in _Document(html_part.get_content()).tags("img")]
@@ -274,11 +276,12 @@ def test_markdown_is_the_whole_report() -> None:
         "Gráfico do mix por grupo",
         "Gráfico do envelhecimento do estoque",
     ]
-    for _, data in images:  # each the report's own chart: 518 CSS px wide, drawn at PNG_DPI for dense screens
+    for _, data in images:  # each as wide as the report's chart (518 CSS px), though drawn at PNG_DPI (810 px)
         png = base64.b64decode(data)
         assert png.startswith(PNG_SIGNATURE)
-        assert Image.open(io.BytesIO(png)).width == round(WIDTH_IN * PNG_DPI) == 810
-        assert round(WIDTH_IN * CSS_PX_PER_INCH) == 518
+        assert Image.open(io.BytesIO(png)).width == round(WIDTH_IN * CSS_PX_PER_INCH) == 518
+    assert {chart.png[:8] for chart in draw_charts(FULL).values()} == {PNG_SIGNATURE}
+    assert Image.open(io.BytesIO(draw_charts(FULL)["tendencia"].png)).width == round(WIDTH_IN * PNG_DPI) == 810
     no_clients = _markdown(replace(FULL, top_clients=[]))
     assert "Sem faturamento no mês." in no_clients and "Gráfico dos maiores clientes" not in no_clients
 

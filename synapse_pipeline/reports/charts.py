@@ -40,8 +40,27 @@ class Chart:
 
     @property
     def data_uri(self) -> str:
-        """The PNG inline, for a document that must stand alone (the stored HTML, the UI's markdown)."""
-        return "data:image/png;base64," + base64.b64encode(self.png).decode()
+        """The PNG inline, for the stored HTML, which must stand alone (its `<img>` shows it at its CSS size)."""
+        return _data_uri(self.png)
+
+    @property
+    def css_size_data_uri(self) -> str:
+        """The same drawing scaled down to its CSS size, inline: the UI shows a markdown image at its natural size,
+        where the full PNG would be half as large again as the report's chart."""
+        scaled = Image.open(io.BytesIO(self.png)).convert("RGB").resize((self.width, self.height), Image.LANCZOS)
+        return _data_uri(_palette(scaled))
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _palette(image: Image.Image) -> bytes:
+    """A palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than matplotlib's RGBA
+    (mail size), with no visible change."""
+    palette = io.BytesIO()
+    image.quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
+    return palette.getvalue()
 
 
 def _short(text: str) -> str:
@@ -143,14 +162,11 @@ def _figures(report: MonthlyReport) -> dict[str, tuple[str, Figure]]:
 
 
 def _png(figure: Figure) -> bytes:
-    """The figure as a palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than
-    matplotlib's RGBA (mail size), with no visible change."""
+    """The figure drawn as a palette PNG at PNG_DPI."""
     rendered = io.BytesIO()
     figure.savefig(rendered, format="png", dpi=PNG_DPI, metadata={"Software": None})
     rendered.seek(0)
-    palette = io.BytesIO()
-    Image.open(rendered).convert("RGB").quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
-    return palette.getvalue()
+    return _palette(Image.open(rendered).convert("RGB"))
 
 
 def draw_charts(report: MonthlyReport) -> dict[str, Chart]:

@@ -84,8 +84,8 @@ def render_report(report: MonthlyReport, charts: dict[str, Chart], *, attached: 
 
 def report_markdown(report: MonthlyReport, charts: dict[str, Chart]) -> str:
     """The whole report in markdown for Dagster's UI: every section's figures as tables, each chart above its table
-    as a `data:` image (the UI shows markdown images, not HTML)."""
-    sources = {name: chart.data_uri for name, chart in charts.items()}
+    as a `data:` image at its CSS size (the UI shows markdown images, not HTML, at their natural size)."""
+    sources = {name: chart.css_size_data_uri for name, chart in charts.items()}
     return _TEXT.get_template(MARKDOWN_TEMPLATE).render(_context(report), charts=sources)
 
 
