@@ -156,9 +156,9 @@ def deliver(names: tuple[str, ...], archive_email: str | None) -> None:
     """Email the reports to every recipient who has not had them.
 
     NAMES are report names (default: every stored report), delivered in one run of deliver_reports_job; each gets a
-    line saying whom it was sent to. A user receives the reports from the latest one stored when they were added;
-    with --archive EMAIL that user gets the older ones as well (each still once). Exits 1 when a recipient is still
-    pending.
+    line saying whom it was sent to. A user receives the reports from the latest complete month's stored when they
+    were added (and a partial month after it); with --archive EMAIL that user gets the older ones as well (each
+    still once). Exits 1 when a recipient is still pending.
     """
     from sqlalchemy import select
 
