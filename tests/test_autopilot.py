@@ -45,6 +45,7 @@ BIN = Path(sys.executable).parent
 CHAIN_SECONDS = 360
 SAMPLE_MONTHS = 20
 CORRECTED_MONTH = "2025-03"
+FIRST_REPORTS = ["relatorio-mensal-2025-07", "relatorio-mensal-2025-08"]  # a new user's: August has one day
 SENSORS = 7  # every sensor of the code location, the automation sensor included
 IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
@@ -295,7 +296,8 @@ def test_after_synapse_run_the_daemon_asks_for_nothing_and_synapse_deliver_says_
             wait_until(lambda: _ticked_twice_since(instance, first, SENSORS), 240, "two ticks of every sensor")
         assert len(instance.get_runs()) == runs
 
-    # A user added now: `synapse deliver` sends them the latest report only, and says so for every report.
+    # A user added now: `synapse deliver` sends them the latest complete month (July) and the partial August after
+    # it, and says so for every report.
     engine = make_engine(f"sqlite:///{autopilot.state_dir / 'synapse.db'}")
     with engine.begin() as conn:
         leo = add_user(conn, username="leo", email="leo@example.com", password=PASSWORD).id
@@ -303,16 +305,18 @@ def test_after_synapse_run_the_daemon_asks_for_nothing_and_synapse_deliver_says_
     deliver = [sys.executable, "-m", "synapse_pipeline.cli.main", "deliver"]
     said = subprocess.run(deliver, cwd=PROJECT_ROOT, env=autopilot.env, capture_output=True, text=True, check=True)
     lines = said.stdout.splitlines()
-    assert len(lines) == 20 and lines[-1].startswith("relatorio-mensal-2025-08: sent to 1,"), said.stdout
-    assert all(", already delivered to 0," in line and "sent to 0," in line for line in lines[:-1]), said.stdout
+    assert len(lines) == 20, said.stdout
+    assert [line.split(":")[0] for line in lines if ": sent to 1," in line] == FIRST_REPORTS, said.stdout
+    assert all(", already delivered to 0," in line and "sent to 0," in line for line in lines[:-2]), said.stdout
     outbox = autopilot.state_dir / "outbox"
-    assert sorted(p.name for p in outbox.glob(f"*--{leo}.eml")) == [f"relatorio-mensal-2025-08--{leo}.eml"]
+    assert sorted(p.name for p in outbox.glob(f"*--{leo}.eml")) == [f"{name}--{leo}.eml" for name in FIRST_REPORTS]
     archive = subprocess.run(
         [*deliver, "--archive", "leo@example.com"], cwd=PROJECT_ROOT, env=autopilot.env, capture_output=True, text=True
     )
-    assert archive.returncode == 0 and archive.stdout.count(": sent to 1,") == 19, archive.stdout
-    assert "relatorio-mensal-2025-08: sent to 0, already delivered to 1," in archive.stdout
-    assert len(list(outbox.glob(f"*--{leo}.eml"))) == 20  # the older nineteen, none twice
+    assert archive.returncode == 0 and archive.stdout.count(": sent to 1,") == 18, archive.stdout
+    for name in FIRST_REPORTS:
+        assert f"{name}: sent to 0, already delivered to 1," in archive.stdout
+    assert len(list(outbox.glob(f"*--{leo}.eml"))) == 20  # the older eighteen, none twice
 
 
 def test_synapse_run_names_a_bad_value_by_file_line_and_column(autopilot: Autopilot, sample_dir: Path) -> None:
