@@ -16,6 +16,7 @@ import dagster as dg
 from dagster._core.storage.event_log.base import AssetRecord
 from sqlalchemy import select
 
+from synapse_pipeline.lib.metadata_keys import EXPORT_PATH_KEY, SHA256_KEY, WITHDRAWN_KEY
 from synapse_pipeline.reports.model import report_name
 from synapse_pipeline.warehouse.database import make_engine, masked
 from synapse_pipeline.warehouse.models import Report
@@ -24,11 +25,6 @@ from synapse_pipeline.warehouse.schema import head, warehouse_revision
 WAREHOUSE_TAG = "synapse/warehouse"  # a digest of the warehouse's URL (password hidden) the run wrote to
 SCHEMA_TAG = "synapse/schema"  # the schema revision the run brought the warehouse to
 REPORT_JOB = "relatorio_job"
-WITHDRAWN_KEY = "withdrawn"  # relatorio_mensal's metadata for a month with nothing billed: no report to store
-# The raw assets' metadata (ingest.raw's EXPORT_PATH_KEY and SHA256_KEY), spelled here: importing ingest takes
-# pandas and pandera, seconds that a run with nothing to do should not wait for.
-EXPORT_PATH_KEY = "export_path"
-SHA256_KEY = "sha256"
 
 
 def run_tags(url: str) -> dict[str, str]:

@@ -25,10 +25,9 @@ from synapse_pipeline.ingest.result import remove_others, result_path, results_f
 from synapse_pipeline.ingest.schemas import column_schema
 from synapse_pipeline.ingest.validated import ValidatedExport
 from synapse_pipeline.lib import markdown
+from synapse_pipeline.lib.metadata_keys import EXPORT_PATH_KEY, SHA256_KEY
 from synapse_pipeline.settings import TIMEZONE
 
-EXPORT_PATH_KEY = "export_path"  # the file validated ("path" is the IO manager's, where it stores the output)
-SHA256_KEY = "sha256"  # the validated file's content hash: the sensors compare exports against it
 ROWS_PER_MONTH_KEY = "rows_per_month"  # the faturamento months a validated file holds: what to load
 VALIDATED_RESULT_KEY = "validated_result"  # the Parquet file of the valid rows, which the loads read
 MONTHS_ADDED_KEY = "months_added"  # the monthly partitions this file was the first to bring

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.kpis.reconcile import all_disagreements
+from synapse_pipeline.lib.metadata_keys import WITHDRAWN_KEY
 from synapse_pipeline.reports.charts import draw_charts
 from synapse_pipeline.reports.mail import mail_form
 from synapse_pipeline.reports.model import MonthlyReport, report_name
@@ -118,7 +119,7 @@ def _withdrawn(month: date) -> dict[str, object]:
     """What the UI shows of a month with nothing billed: no figures, so the report sensor asks nothing more of it."""
     return {
         REPORT_NAME_KEY: report_name(month),
-        "withdrawn": f"nothing is billed in {month:%Y-%m}: no report (one stored before is deleted)",
+        WITHDRAWN_KEY: f"nothing is billed in {month:%Y-%m}: no report (one stored before is deleted)",
         "net_tonnes": 0.0,
         "lines": 0,
     }
