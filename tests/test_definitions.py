@@ -59,7 +59,7 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
     aggregate the rolling KPI windows and the demand read, and the groups billed per month (issue 26)."""
     graph = defs.resolve_asset_graph()
     assert sorted(key.to_user_string() for key in graph.get_all_asset_keys()) == [
-        "avaliacao_previsao", "backup", "clientes", "cobertura_estoque", "concentracao_clientes", "demanda_mensal",
+        "avaliacao_previsao", "backup", "clientes", "cobertura_cliente", "concentracao_clientes", "demanda_mensal",
         "estoque", "estoque_aging", "estoque_raw", "faturamento", "faturamento_diario", "faturamento_raw",
         "frequencia_compra", "giro_sku", "grupo_produto", "grupo_produto_mes", "mix_produto", "obsolescencia",
         "previsao_demanda", "recomendacao_estoque", "relatorio_mensal", "vendas_regiao",
@@ -69,7 +69,7 @@ def test_the_code_location_holds_the_same_definitions_as_before_the_new_layout()
         "faturamento_raw:returns_and_zero_weights", "faturamento_raw:schema", "previsao_demanda:cobertura_do_intervalo",
         "previsao_demanda:previsao_supera_naive",
         "previsao_demanda:vies_da_previsao",
-        "cobertura_estoque:bate_com_a_origem", "concentracao_clientes:bate_com_a_origem",
+        "cobertura_cliente:bate_com_a_origem", "concentracao_clientes:bate_com_a_origem",
         "estoque_aging:bate_com_a_origem", "giro_sku:bate_com_a_origem", "mix_produto:bate_com_a_origem",
         "obsolescencia:bate_com_a_origem", "vendas_regiao:bate_com_a_origem",
     ])  # fmt: skip

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import dagster as dg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from synapse_pipeline.ingest.partitions import add_month_partitions
 from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
@@ -180,25 +180,41 @@ def test_concentracao_clientes(kpi_engine: Engine) -> None:
     ]
 
 
-def test_cobertura_estoque(kpi_engine: Engine) -> None:
+def test_cobertura_cliente(kpi_engine: Engine) -> None:
     rows = _rows(
         kpi_engine,
-        "SELECT data_estoque, sku, cod_cliente, estoque_toneladas, media_semanal_liquida, cobertura_semanas, "
-        "repor, excesso, sem_demanda, ruptura FROM cobertura_estoque ORDER BY data_estoque, sku, cod_cliente",
+        "SELECT data_estoque, sku, cod_cliente, estoque_toneladas, media_semanal_liquida, cobertura_semanas "
+        "FROM cobertura_cliente ORDER BY data_estoque, sku, cod_cliente",
     )
     w = 52
     assert rows == [
         # 2025-07-01: demand from 2024-07-02; client 30's SKU_A and SKU_E were sold but have no stock line.
-        ("2025-07-01", "SKU_A", 10, 5.0, 0.0, None, 0, 0, 1, 0),
-        ("2025-07-01", "SKU_A", 30, 0.0, round(100 / w, 6), 0.0, 0, 0, 0, 1),
-        ("2025-07-01", "SKU_E", 30, 0.0, round(4 / w, 6), 0.0, 0, 0, 0, 1),
+        ("2025-07-01", "SKU_A", 10, 5.0, 0.0, None),
+        ("2025-07-01", "SKU_A", 30, 0.0, round(100 / w, 6), 0.0),
+        ("2025-07-01", "SKU_E", 30, 0.0, round(4 / w, 6), 0.0),
         # 2025-08-04: demand from 2024-08-05.
-        ("2025-08-04", "SKU_A", 10, 4.0, round(14 / w, 6), round(4 / (14 / w), 6), 0, 0, 0, 0),
-        ("2025-08-04", "SKU_B", 20, 4.0, round(6 / w, 6), round(4 / (6 / w), 6), 0, 1, 0, 0),
-        ("2025-08-04", "SKU_C", 20, 3.0, 0.0, None, 0, 0, 1, 0),
-        ("2025-08-04", "SKU_D", 20, 0.0, round(2 / w, 6), 0.0, 0, 0, 0, 1),
-        ("2025-08-04", "SKU_E", 30, 0.2, round(4 / w, 6), round(0.2 / (4 / w), 6), 1, 0, 0, 0),
+        ("2025-08-04", "SKU_A", 10, 4.0, round(14 / w, 6), round(4 / (14 / w), 6)),
+        ("2025-08-04", "SKU_B", 20, 4.0, round(6 / w, 6), round(4 / (6 / w), 6)),
+        ("2025-08-04", "SKU_C", 20, 3.0, 0.0, None),
+        ("2025-08-04", "SKU_D", 20, 0.0, round(2 / w, 6), 0.0),
+        ("2025-08-04", "SKU_E", 30, 0.2, round(4 / w, 6), round(0.2 / (4 / w), 6)),
     ]
+    # Per client, no verdict: what to do with a SKU is recomendacao_estoque's alone.
+    columns = [c["name"] for c in inspect(kpi_engine).get_columns("cobertura_cliente")]
+    assert columns == ["data_estoque", "sku", "cod_cliente", "estoque_toneladas", "media_semanal_liquida",
+                       "cobertura_semanas"]  # fmt: skip
+
+
+def test_the_per_client_coverage_drops_its_predecessor_and_its_verdicts(kpi_engine: Engine, warehouse_url: str) -> None:
+    """A warehouse built before it holds `cobertura_estoque`, whose flags counted SKU-client pairs with the stock
+    advice's words: the first build of `cobertura_cliente` drops it, in the same transaction."""
+    with kpi_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE cobertura_estoque (data_estoque DATE, sku VARCHAR(50), repor INTEGER)"))
+        conn.execute(text("INSERT INTO cobertura_estoque VALUES ('2025-08-04', 'SKU_A', 1)"))
+    coverage = next(asset for asset in kpi_assets if asset.key == dg.AssetKey("cobertura_cliente"))
+    assert dg.materialize([coverage], resources={"warehouse": Warehouse(url=warehouse_url)}).success
+    tables = inspect(kpi_engine)
+    assert tables.has_table("cobertura_cliente") and not tables.has_table("cobertura_estoque")
 
 
 def test_frequencia_compra(kpi_engine: Engine) -> None:

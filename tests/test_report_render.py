@@ -21,18 +21,20 @@ from matplotlib.image import imread
 from matplotlib.text import Text
 from PIL import Image
 
+from synapse_pipeline.forecast.stock import ACTION_ORDER
 from synapse_pipeline.reports import charts
 from synapse_pipeline.reports.charts import CSS_PX_PER_INCH, PNG_DPI, WIDTH_IN, draw_charts
 from synapse_pipeline.reports.mail import mail_form, parsed
 from synapse_pipeline.reports.model import (
     AgingBucket,
     ClientShare,
-    CoverageLine,
     Headline,
     MixLine,
     MonthlyReport,
     ObsolescenceLine,
     RegionSales,
+    SkuSituation,
+    StockAdvice,
     StockSection,
 )
 from synapse_pipeline.reports.render import render_report, report_markdown
@@ -89,17 +91,16 @@ FULL = MonthlyReport(
             AgingBucket("91-180", 700.0, 40),
             AgingBucket(HOSTILE[2], 332.1, 21),
         ],
-        reorder=7,
-        excess=3,
-        no_demand=2,
-        rupture=1,
-        coverage=[
-            CoverageLine(HOSTILE[0], HOSTILE[1], 1.5, 0.75, 2.0, "reorder"),
-            CoverageLine(HOSTILE[2], HOSTILE[3], 30.0, 1.0, 30.0, "excess"),
-            CoverageLine(HOSTILE[4], "Aços Paraná Ltda", 12.0, 0.0, None, "no demand"),
-            CoverageLine("SKU-1", HOSTILE[5], 0.0, 2.0, 0.0, "rupture"),
-            CoverageLine(HOSTILE[5], "Metalúrgica Sul", 4.0, 0.5, 8.0, HOSTILE[3]),
-        ],
+        advice=StockAdvice(
+            snapshot=date(2025, 8, 4),
+            excess_weeks=26.0,
+            situations=[
+                SkuSituation(action, skus, tonnes)
+                for action, skus, tonnes in zip(
+                    ACTION_ORDER, (1, 7, 3, 2, 4, 9), (0.0, 10.5, 90.0, 12.0, 40.0, 8.25), strict=True
+                )
+            ],
+        ),
         obsolescence=[
             ObsolescenceLine(HOSTILE[1], HOSTILE[0], 80.0, 0.25),
             ObsolescenceLine("1001", "Tubos", 5.5, 0.05),

@@ -1,5 +1,6 @@
 """The monthly report asset: rendered from the KPI tables, stored once per month, exported by the CLI."""
 
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from synapse_pipeline.cli.main import synapse
 from synapse_pipeline.ingest.partitions import monthly_partitions
 from synapse_pipeline.reports.assets import CONTENT_SHA256_KEY, RENDERED_KEY, REPORT_NAME_KEY
+from synapse_pipeline.reports.mail import parsed
 from synapse_pipeline.reports.words import ACTIONS, DEMAND_CLASSES, MODELS
 from tests.support import Pipeline
 
@@ -168,3 +170,52 @@ def test_metadata_reads_as_tables_and_text_never_raw_json(reported: Pipeline) ->
     keys = {key for key, _ in recorded}
     assert {"stage_seconds", "first_duplicate_lines", "failures_per_rule", "groups", "backups_kept", "preview"} <= keys
     assert sorted(key for key, kind in recorded if kind is dg.JsonMetadataValue) == []
+
+
+def _counts(rows: list[tuple[str, str]]) -> dict[str, int]:
+    """Each action's SKU count, read from (name, count) pairs, the name in words or as stored."""
+    by_word = {word: code for code, word in ACTIONS.items()}
+    plain = {name.replace("\\", ""): count for name, count in rows}  # markdown escapes the _ of sem_demanda
+    return {by_word.get(name, name): int(count.replace(".", "")) for name, count in plain.items()}
+
+
+def test_one_stock_story_in_the_report_the_mail_the_ui_and_the_table(reported: Pipeline) -> None:
+    """The August report (the latest billed month), its mail, its preview in the UI and recomendacao_estoque's
+    metadata count the same SKUs per action as the table: one verdict per SKU, no second count in the same words."""
+    table = {
+        action: int(n) for action, n in reported.rows("SELECT acao, COUNT(*) FROM recomendacao_estoque GROUP BY acao")
+    }
+    assert set(table) >= {"ruptura", "repor", "excesso", "sem_demanda"} and sum(table.values()) > 400
+    expected = {action: table.get(action, 0) for action in ACTIONS}
+
+    record = reported.instance.fetch_materializations(dg.AssetKey("recomendacao_estoque"), limit=1).records[0]
+    acoes = record.asset_materialization.metadata["acoes"].value  # type: ignore[union-attr]
+    assert _counts(re.findall(r"^\| ([\w\\]+) \| (\d+) \|$", acoes, flags=re.MULTILINE)) == expected
+
+    august = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")
+    situation = august.split("<h3>Situação por SKU</h3>")[1].split("</table>")[0]
+    html_rows = re.findall(r'<td class="label">([^<]+)</td><td class="num" data-label="SKUs">([\d.]+)</td>', situation)
+    assert _counts(html_rows) == expected
+    assert "pares SKU" not in august and "Cobertura" not in august  # the per-client count is gone from the report
+
+    preview = reported.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("relatorio_mensal"), asset_partitions=["2025-08-01"]), limit=1
+    ).records[0]
+    markdown = preview.asset_materialization.metadata["preview"].value  # type: ignore[union-attr]
+    md_table = markdown.split("Situação por SKU")[1].split("\n\n")[1]
+    md_rows = re.findall(r"^\| ([^|]+?) \| ([\d.]+) \| [\d.,]+ \| [^|]+ \|$", md_table, flags=re.MULTILINE)
+    assert _counts(md_rows) == expected
+
+    message = parsed(reported.scalar(
+        "SELECT e.message FROM report_email e JOIN report r ON r.id = e.report_id "
+        "WHERE r.name = 'relatorio-mensal-2025-08'"
+    ))  # fmt: skip
+    text_part = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    line = next(line for line in text_part.splitlines() if line.startswith("Situação dos "))
+    assert _counts(re.findall(r"(?:^|, )([^,]+?) ([\d.]+)(?=,|\.$)", line.split(": ", 1)[1])) == expected
+    html_part = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert situation in html_part  # the mail's HTML is the stored report's
+
+    # July's report saw no stock advice: it ended before the snapshot and the billing the advice used.
+    july = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'")
+    assert "Ruptura" not in july.split("<h2>Estoque</h2>")[1]

@@ -21,7 +21,7 @@ from synapse_pipeline.forecast.intervals import TOTAL, coverage, interval_errors
 from synapse_pipeline.forecast.protection import FROM_FORECAST, read_forecasts
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME, NESTED, choices, nested_choice
-from synapse_pipeline.forecast.stock import read_snapshot, recommend
+from synapse_pipeline.forecast.stock import ACTION_ORDER, read_snapshot, recommend
 from synapse_pipeline.forecast.tables import (
     AVALIACAO_PREVISAO,
     DEMANDA_MENSAL,
@@ -274,15 +274,15 @@ def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettin
     with warehouse.engine.begin() as conn:
         rows = recommend(read_snapshot(conn), policy, read_forecasts(conn))
         count = replace_rows(conn, RECOMENDACAO_ESTOQUE, rows)
-        actions: dict[str, int] = {}
+        actions = dict.fromkeys(ACTION_ORDER, 0)
         for row in rows:
-            actions[str(row["acao"])] = actions.get(str(row["acao"]), 0) + 1
+            actions[str(row["acao"])] += 1
         purchase = sum(float(row["compra_sugerida_t"]) for row in rows)  # type: ignore[arg-type]
         return _result(
             conn,
             RECOMENDACAO_ESTOQUE,
             count,
-            acoes=markdown.table(dict(sorted(actions.items())), "acao", "SKUs"),
+            acoes=markdown.table(actions, "acao", "SKUs"),
             compra_sugerida_total_t=round(purchase, 1),
             skus_pela_previsao=sum(row["fonte_demanda"] == FROM_FORECAST for row in rows),
             politica=markdown.table(vars(policy), "parâmetro", "valor"),

@@ -26,6 +26,8 @@ MATERIA_PRIMA = "Materia Prima"
 ABC_LIMITS = (0.80, 0.95)  # cumulative share of the 52 weeks' tonnes up to which a SKU is A, then B
 XYZ_LIMITS = (0.5, 1.0)  # coefficient of variation of the weekly demand up to which a SKU is X, then Y
 EPSILON = 1e-9  # cumulative shares are float sums: 0.95 may come out as 0.9500000000000001
+# Every `acao` a SKU can get, in the order a manager acts on them: the report and the UI list them so, zeros too.
+ACTION_ORDER = ("ruptura", "repor", "excesso", "sem_demanda", "materia_prima", "ok")
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def recommend(
                 "ponto_pedido_t": reorder,
                 "estoque_maximo_t": maximum,
                 "cobertura_semanas": cover,
+                "limite_excesso_semanas": policy.excess_weeks,
                 "classe_abc": abc.get(sku, "C"),
                 "classe_xyz": xyz_class(d, sd),
                 "acao": action,

@@ -69,6 +69,7 @@ RECOMENDACAO_ESTOQUE = Table(
     Column("ponto_pedido_t", Float, nullable=False, comment="demanda_lead_time_t + safety stock"),
     Column("estoque_maximo_t", Float, nullable=False, comment="demanda_protecao_t + safety stock: order up to"),
     Column("cobertura_semanas", Float, comment="Stock / weekly demand; empty without demand"),
+    Column("limite_excesso_semanas", Float, nullable=False, comment="The policy's weeks of cover above which: excesso"),
     Column("classe_abc", String(1), nullable=False, comment="A: 80% of the 52 weeks' tonnes, B: 95%, C: rest"),
     Column("classe_xyz", String(1), nullable=False, comment="Weekly CV: X <= 0.5, Y <= 1, Z above or no demand"),
     Column("acao", String(20), nullable=False, comment="materia_prima, ruptura, repor, excesso, sem_demanda, ok"),

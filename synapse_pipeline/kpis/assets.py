@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Date, Table, bindparam, delete, func, insert,
 from synapse_pipeline.ingest.partitions import described
 from synapse_pipeline.kpis.automation import REBUILD_AUTOMATION
 from synapse_pipeline.kpis.catalog import FATURAMENTO_DIARIO, GRUPO_PRODUTO_MES, GRUPO_PRODUTO_TABLE, KPIS, Kpi
-from synapse_pipeline.kpis.changes import content_hash, ensure_state_table, plan, save_mark
+from synapse_pipeline.kpis.changes import content_hash, drop_tables, ensure_state_table, plan, save_mark
 from synapse_pipeline.kpis.groups import group_names
 from synapse_pipeline.kpis.queries import render, version
 from synapse_pipeline.lib import markdown
@@ -129,6 +129,7 @@ def kpi_asset(kpi: Kpi) -> dg.AssetsDefinition:
         if kpi.month_column:
             ensure_state_table(warehouse.engine)
         with warehouse.engine.begin() as conn:
+            drop_tables(conn, kpi.replaces)
             if kpi.month_column:
                 refreshed = _refresh_months(context, conn, kpi)
             else:

@@ -23,6 +23,7 @@ class Kpi:
     description: str
     deps: tuple[str, ...]
     month_column: str | None = None
+    replaces: tuple[str, ...] = ()  # tables it succeeds: dropped when it is built, never left with old figures
 
     @property
     def name(self) -> str:
@@ -171,23 +172,19 @@ KPIS: tuple[Kpi, ...] = (
     ),
     Kpi(
         Table(
-            "cobertura_estoque",
+            "cobertura_cliente",
             metadata,
             Column("data_estoque", Date, comment="Snapshot date; demand is the 52 weeks up to it"),
             Column("sku", String(50), comment="SKU"),
             Column("cod_cliente", Integer, comment="Client"),
-            Column(
-                "estoque_toneladas", Float, comment="Stock in tonnes on the snapshot (0 when there is no stock line)"
-            ),
-            Column("media_semanal_liquida", Float, comment="Average weekly net tonnes billed over the 52 weeks"),
+            Column("estoque_toneladas", Float, comment="The client's stock in tonnes (0 when it has no stock line)"),
+            Column("media_semanal_liquida", Float, comment="The client's weekly net tonnes over the 52 weeks"),
             Column("cobertura_semanas", Float, comment="Stock / weekly demand; empty without demand"),
-            Column("repor", Integer, comment="1: under 4 weeks of coverage"),
-            Column("excesso", Integer, comment="1: over 26 weeks of coverage"),
-            Column("sem_demanda", Integer, comment="1: stock with no net demand in 52 weeks"),
-            Column("ruptura", Integer, comment="1: sold in the 52 weeks, no stock line"),
         ),
-        "Per snapshot, SKU and client: stock, weekly net demand over 52 weeks, coverage and its flags.",
+        "For the commercial team, per snapshot, SKU and client: the client's stock, weekly net demand over 52 weeks "
+        "and weeks of cover. What to do with each SKU (ruptura, repor, excesso...) is recomendacao_estoque's.",
         ("estoque", FATURAMENTO_DIARIO.name),
+        replaces=("cobertura_estoque",),  # its predecessor counted SKU-client pairs with the stock advice's words
     ),
     Kpi(
         Table(

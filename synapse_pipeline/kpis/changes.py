@@ -145,10 +145,15 @@ def save_mark(conn: Connection, table: Table, mark: Mark | None, versao: str) ->
     )
 
 
+def drop_tables(conn: Connection, tables: tuple[str, ...]) -> None:
+    """Drop each of `tables` that exists."""
+    for name in tables:
+        conn.execute(DropTable(Table(name, MetaData()), if_exists=True))
+
+
 def forget(conn: Connection, tables: tuple[str, ...]) -> None:
     """Drop `tables` and every watermark: the next refresh of each is a rebuild from scratch."""
-    for name in (*tables, KPI_ESTADO.name):
-        conn.execute(DropTable(Table(name, MetaData()), if_exists=True))
+    drop_tables(conn, (*tables, KPI_ESTADO.name))
 
 
 def content_hash(conn: Connection, table: Table) -> str:

@@ -22,8 +22,6 @@ SQL_DIR = Path(__file__).parent / "sql"
 DIALECTS = ("postgresql", "sqlite")
 
 WEEKS_OF_DEMAND = 52
-REORDER_WEEKS = 4
-EXCESS_WEEKS = 26
 OBSOLETE_DAYS = 180
 ABC_A, ABC_B = 0.80, 0.95
 EPSILON = 1e-9  # cumulative shares are float sums: 0.8 may come out as 0.8000000000000002
@@ -37,8 +35,6 @@ AGING_BUCKETS: tuple[tuple[str, int | None], ...] = (
 RULES = {
     "weeks_of_demand": WEEKS_OF_DEMAND,
     "days_of_demand": 7 * WEEKS_OF_DEMAND,
-    "reorder_weeks": REORDER_WEEKS,
-    "excess_weeks": EXCESS_WEEKS,
     "obsolete_days": OBSOLETE_DAYS,
     "abc_a": ABC_A + EPSILON,
     "abc_b": ABC_B + EPSILON,

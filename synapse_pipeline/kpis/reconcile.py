@@ -59,9 +59,9 @@ RECONCILIATIONS: tuple[Reconciliation, ...] = (
         _estoque_by_snapshot,
     ),
     Reconciliation(
-        "cobertura_estoque",
+        "cobertura_cliente",
         "stock tonnes per snapshot = estoque's",
-        _by_snapshot("cobertura_estoque", "estoque_toneladas"),
+        _by_snapshot("cobertura_cliente", "estoque_toneladas"),
         _estoque_by_snapshot,
     ),
     Reconciliation(

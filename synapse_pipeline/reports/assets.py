@@ -39,7 +39,6 @@ REPORT_SOURCES = (
     "vendas_regiao",
     "mix_produto",
     "estoque_aging",
-    "cobertura_estoque",
     "obsolescencia",
     *FORECAST_TABLES,
 )

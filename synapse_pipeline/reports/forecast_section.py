@@ -1,17 +1,18 @@
 """The report's "Previsão e reposição" figures, from the forecast tables: only what was knowable by the month's end.
 
-The forecast is shown from its base month on (it saw the months up to mes_base); the reorder advice only where
-the snapshot and the billing it was computed from are inside the report's month. Earlier reports have no section.
+The forecast is shown from its base month on (it saw the months up to mes_base); the purchases only in the latest
+billed month's report, with the stock advice they come from (`stock_advice`). Earlier reports have no section.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Connection, inspect, text
 
-from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, DEMANDA_MENSAL, PREVISAO_DEMANDA, RECOMENDACAO_ESTOQUE
-from synapse_pipeline.lib.dates import add_months, as_date
+from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, PREVISAO_DEMANDA, RECOMENDACAO_ESTOQUE
+from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.lib.numbers import real
 from synapse_pipeline.reports.model import ForecastLine, ForecastSection, ReorderLine
+from synapse_pipeline.reports.stock_advice import advice_snapshot
 
 TOP_FORECAST = 10
 REORDER_LINES = 15
@@ -19,12 +20,10 @@ TO_BUY = ("ruptura", "repor")
 
 
 def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], tuple[float, ...]]:
-    """The snapshot and the largest purchases, when the snapshot and the latest billing fall by the month's end; and
-    of every SKU to buy: how many, the purchase, the demand it covers, the safety stock and the stock, in tonnes."""
-    month_end = add_months(month, 1) - timedelta(days=1)
-    snapshot = conn.execute(text(f"SELECT MAX(data_estoque) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
-    latest_month = conn.execute(text(f"SELECT MAX(mes) FROM {DEMANDA_MENSAL.name}")).scalar()
-    if snapshot is None or latest_month is None or as_date(snapshot) > month_end or as_date(latest_month) > month:
+    """The snapshot and the largest purchases, in the latest billed month's report (`stock_advice`); and of every
+    SKU to buy: how many, the purchase, the demand it covers, the safety stock and the stock, in tonnes."""
+    snapshot = advice_snapshot(conn, month)
+    if snapshot is None:
         return None, [], (0, 0.0, 0.0, 0.0, 0.0)
     to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
     lines = [
@@ -45,7 +44,7 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
         ),
         to_buy,
     ).one()
-    return as_date(snapshot), lines, (int(count), *(real(t or 0) for t in tonnes))
+    return snapshot, lines, (int(count), *(real(t or 0) for t in tonnes))
 
 
 def forecast_section(conn: Connection, month: date) -> ForecastSection | None:

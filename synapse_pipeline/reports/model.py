@@ -49,13 +49,26 @@ class AgingBucket:
 
 
 @dataclass(frozen=True)
-class CoverageLine:
-    sku: str
-    nome: str  # client
+class SkuSituation:
+    """The SKUs the stock advice puts under one action (`recomendacao_estoque.acao`), and their stock."""
+
+    action: str
+    skus: int
     stock_tonnes: float
-    weekly_net_tonnes: float
-    coverage_weeks: float | None  # None when there is no demand
-    flag: str  # "reorder", "excess", "no demand", "rupture" or ""
+
+
+@dataclass(frozen=True)
+class StockAdvice:
+    """Each SKU's situation in `recomendacao_estoque`: its one verdict per SKU (stock summed over clients and
+    centres), counted per action, every action shown (zeros too), in the order a manager acts on them."""
+
+    snapshot: date
+    excess_weeks: float  # the policy's weeks of cover above which stock is excess
+    situations: list[SkuSituation]
+
+    @property
+    def skus(self) -> int:
+        return sum(situation.skus for situation in self.situations)
 
 
 @dataclass(frozen=True)
@@ -68,18 +81,15 @@ class ObsolescenceLine:
 
 @dataclass(frozen=True)
 class StockSection:
-    """Stock figures of the latest snapshot at or before the month's end."""
+    """Stock figures of the latest snapshot at or before the month's end; for the latest billed month, the latest
+    snapshot, which an export may date a few days after its billing's last day."""
 
     snapshot: date
     total_tonnes: float
     lots: int
     average_age_weeks: float  # weighted by tonnes
     aging: list[AgingBucket]
-    reorder: int  # SKU-client pairs under 4 weeks of coverage
-    excess: int  # over 26 weeks
-    no_demand: int  # stock with no demand in 52 weeks
-    rupture: int  # sold in the last 52 weeks, no stock line
-    coverage: list[CoverageLine]  # the most urgent lines, at most 15
+    advice: StockAdvice | None  # None: the advice saw billing after this month (it is in the latest month's report)
     obsolescence: list[ObsolescenceLine]
 
 

@@ -10,7 +10,6 @@ from synapse_pipeline.reports.forecast_section import forecast_section
 from synapse_pipeline.reports.model import (
     AgingBucket,
     ClientShare,
-    CoverageLine,
     Headline,
     MixLine,
     MonthlyReport,
@@ -19,10 +18,10 @@ from synapse_pipeline.reports.model import (
     StockSection,
     report_month,
 )
+from synapse_pipeline.reports.stock_advice import latest_billed_month, stock_advice
 from synapse_pipeline.warehouse.models import Report
 
 TOP_CLIENTS = 10
-COVERAGE_LINES = 15
 TREND_MONTHS = 13
 
 
@@ -41,9 +40,12 @@ def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline
     }
 
 
-def _stock(conn: Connection, month_end: date) -> StockSection | None:
+def _stock(conn: Connection, month: date) -> StockSection | None:
+    month_end = add_months(month, 1) - timedelta(days=1)
+    # The latest billed month's report takes the latest snapshot even when the export dates it after the month.
+    until = "" if month == latest_billed_month(conn) else " WHERE data_estoque <= :end"
     snapshot = conn.execute(
-        text("SELECT MAX(data_estoque) FROM estoque_aging WHERE data_estoque <= :end"), {"end": month_end.isoformat()}
+        text(f"SELECT MAX(data_estoque) FROM estoque_aging{until}"), {"end": month_end.isoformat()}
     ).scalar()
     if snapshot is None:
         return None
@@ -65,28 +67,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         ),
         at,
     ).one()
-    reorder, excess, no_demand, rupture = conn.execute(
-        text(
-            "SELECT SUM(repor), SUM(excesso), SUM(sem_demanda), SUM(ruptura) FROM cobertura_estoque "
-            "WHERE data_estoque = :snapshot"
-        ),
-        at,
-    ).one()
-    coverage = [
-        CoverageLine(sku, nome, real(stock), real(weekly), None if cover is None else real(cover), flag)
-        for sku, nome, stock, weekly, cover, flag in conn.execute(
-            text(
-                "SELECT c.sku, cl.nome, c.estoque_toneladas, c.media_semanal_liquida, c.cobertura_semanas, "
-                "CASE WHEN c.ruptura = 1 THEN 'rupture' WHEN c.repor = 1 THEN 'reorder' "
-                "WHEN c.excesso = 1 THEN 'excess' ELSE 'no demand' END "
-                "FROM cobertura_estoque c JOIN clientes cl ON cl.cod_cliente = c.cod_cliente "
-                "WHERE c.data_estoque = :snapshot AND c.ruptura + c.repor + c.excesso + c.sem_demanda > 0 "
-                "ORDER BY c.ruptura DESC, c.repor DESC, c.excesso DESC, c.media_semanal_liquida DESC, c.sku "
-                f"LIMIT {COVERAGE_LINES}"
-            ),
-            at,
-        )
-    ]
+    advice = stock_advice(conn, month)
     obsolescence = [
         ObsolescenceLine(centro, grupo, real(tonnes), real(share or 0))
         for centro, grupo, tonnes, share in conn.execute(
@@ -103,11 +84,7 @@ def _stock(conn: Connection, month_end: date) -> StockSection | None:
         lots=int(lots),
         average_age_weeks=real(weighted or 0),
         aging=aging,
-        reorder=int(reorder or 0),
-        excess=int(excess or 0),
-        no_demand=int(no_demand or 0),
-        rupture=int(rupture or 0),
-        coverage=coverage,
+        advice=advice if advice is not None and advice.snapshot == as_date(snapshot) else None,
         obsolescence=obsolescence,
     )
 
@@ -178,7 +155,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         top_clients=clients,
         regions=regions,
         mix=mix,
-        stock=_stock(conn, add_months(month, 1) - timedelta(days=1)),
+        stock=_stock(conn, month),
         forecast=forecast_section(conn, month),
         partial_until=_partial_until(conn, month),
     )

@@ -16,19 +16,27 @@ from synapse_pipeline.reports.forecast_text import honesty, purchase_reason
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
 from synapse_pipeline.reports.model import MonthlyReport
-from synapse_pipeline.reports.words import ACTIONS, DEMAND_CLASSES, MODELS
+from synapse_pipeline.reports.words import ACTIONS, DEMAND_CLASSES, MODELS, action_rule
 
 HTML_TEMPLATE = "relatorio_mensal.html.j2"
 MARKDOWN_TEMPLATE = "relatorio_mensal.md.j2"
 TEXT_TEMPLATE = "relatorio_mensal.txt.j2"
 # What a report's HTML depends on besides its figures: a stored report rendered with other templates or drawing code
 # is rendered again, one rendered with these is not.
-_RENDERING = ("templates/*.j2", "charts.py", "formatting.py", "headline.py", "mail.py", "render.py")
+_RENDERING = (
+    "templates/*.j2",
+    "charts.py",
+    "formatting.py",
+    "forecast_text.py",
+    "headline.py",
+    "mail.py",
+    "render.py",
+    "words.py",
+)
 RENDERER_SHA256 = hashlib.sha256(
     b"".join(path.read_bytes() for pattern in _RENDERING for path in sorted(Path(__file__).parent.glob(pattern)))
     + matplotlib.__version__.encode()
 ).hexdigest()
-_FLAGS = {"reorder": "repor", "excess": "excesso", "no demand": "sem demanda", "rupture": "ruptura"}
 
 
 def _environment(*, autoescape: bool, keep_trailing_newline: bool) -> Environment:
@@ -43,6 +51,7 @@ def _environment(*, autoescape: bool, keep_trailing_newline: bool) -> Environmen
     environment.filters.update(t=number, n=count, pct=percent, dia=day, mes=long_month, mes_curto=month_year)
     # The forecast stage's codes in the manager's words.
     environment.filters.update(metodo=MODELS.__getitem__, demanda=DEMAND_CLASSES.__getitem__, acao=ACTIONS.__getitem__)
+    environment.filters.update(regra=action_rule)
     return environment
 
 
@@ -78,7 +87,6 @@ def render_report(report: MonthlyReport, charts: dict[str, Chart], *, attached: 
         charts=charts,
         sources=sources,
         aging_tonnes=sum(bucket.tonnes for bucket in stock.aging) if stock else 0.0,
-        flags=_FLAGS,
     )
 
 

@@ -32,3 +32,17 @@ ACTIONS = {
     "materia_prima": "Matéria-prima",
     "ok": "Em dia",
 }
+# When the stock advice (forecast/stock.py `recommend`) gives each action, in a manager's words.
+ACTION_RULES = {
+    "ruptura": "vendido nas últimas 52 semanas, sem estoque",
+    "repor": "estoque no ponto de pedido ou abaixo: a demanda prevista no prazo de entrega mais o estoque de segurança",
+    "excesso": "mais de {semanas} semanas da demanda em estoque",
+    "sem_demanda": "em estoque, sem venda nas últimas 52 semanas",
+    "materia_prima": "matéria-prima: fora da reposição de produtos",
+    "ok": "acima do ponto de pedido, com até {semanas} semanas da demanda",
+}
+
+
+def action_rule(action: str, excess_weeks: float) -> str:
+    """When `action` is given, with the policy's weeks of cover above which stock is excess."""
+    return ACTION_RULES[action].format(semanas=f"{excess_weeks:g}".replace(".", ","))

@@ -1,6 +1,7 @@
--- Per snapshot, SKU and client: stock, weekly net demand over the 52 weeks up to the snapshot, coverage, flags.
-INSERT INTO cobertura_estoque (data_estoque, sku, cod_cliente, estoque_toneladas, media_semanal_liquida,
-                               cobertura_semanas, repor, excesso, sem_demanda, ruptura)
+-- Per snapshot, SKU and client: the client's stock, its weekly net demand over the 52 weeks up to the snapshot, and
+-- its weeks of cover. No verdict: what to do with a SKU is recomendacao_estoque's, per SKU.
+INSERT INTO cobertura_cliente (data_estoque, sku, cod_cliente, estoque_toneladas, media_semanal_liquida,
+                               cobertura_semanas)
 WITH posicoes AS (SELECT DISTINCT {{ d.day("data") }} AS data_estoque FROM estoque),
 estoque_sku AS (
     SELECT {{ d.day("e.data") }} AS data_estoque, e."SKU" AS sku, e.cod_cliente, SUM(e.es_totalestoque) AS toneladas
@@ -17,7 +18,7 @@ pares AS (
     UNION SELECT data_estoque, sku, cod_cliente FROM vendas
 ),
 medidas AS (
-    SELECT p.data_estoque, p.sku, p.cod_cliente, e.sku IS NOT NULL AS tem_estoque,
+    SELECT p.data_estoque, p.sku, p.cod_cliente,
            {{ d.real("COALESCE(e.toneladas, 0)") }} AS estoque_toneladas,
            {{ d.real("COALESCE(v.toneladas, 0)") }} / {{ weeks_of_demand }} AS media_semanal_liquida
     FROM pares p
@@ -25,11 +26,5 @@ medidas AS (
     LEFT JOIN vendas v ON v.data_estoque = p.data_estoque AND v.sku = p.sku AND v.cod_cliente = p.cod_cliente
 )
 SELECT data_estoque, sku, cod_cliente, estoque_toneladas, media_semanal_liquida,
-       CASE WHEN media_semanal_liquida > 0 THEN estoque_toneladas / media_semanal_liquida END,
-       CASE WHEN tem_estoque AND media_semanal_liquida > 0
-             AND estoque_toneladas / media_semanal_liquida < {{ reorder_weeks }} THEN 1 ELSE 0 END,
-       CASE WHEN tem_estoque AND media_semanal_liquida > 0
-             AND estoque_toneladas / media_semanal_liquida > {{ excess_weeks }} THEN 1 ELSE 0 END,
-       CASE WHEN tem_estoque AND media_semanal_liquida <= 0 THEN 1 ELSE 0 END,
-       CASE WHEN NOT tem_estoque AND media_semanal_liquida > 0 THEN 1 ELSE 0 END
+       CASE WHEN media_semanal_liquida > 0 THEN estoque_toneladas / media_semanal_liquida END
 FROM medidas

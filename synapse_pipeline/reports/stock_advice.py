@@ -1,0 +1,55 @@
+"""The report's one stock story: `recomendacao_estoque`, one verdict per SKU, counted in the stock section and listed
+as purchases in the forecast's. Only the latest billed month's report shows it: it saw the billing up to the
+latest line and the latest snapshot, so an earlier month's report would show what was not known by its end.
+"""
+
+from datetime import date
+
+from sqlalchemy import Connection, inspect, text
+
+from synapse_pipeline.forecast.stock import ACTION_ORDER
+from synapse_pipeline.forecast.tables import RECOMENDACAO_ESTOQUE
+from synapse_pipeline.lib.dates import as_date
+from synapse_pipeline.lib.numbers import real
+from synapse_pipeline.reports.model import SkuSituation, StockAdvice
+
+
+def latest_billed_month(conn: Connection) -> date | None:
+    """The month of the latest billing line, as the KPI tables hold it."""
+    latest = conn.execute(text("SELECT MAX(mes) FROM giro_sku")).scalar()
+    return None if latest is None else as_date(latest)
+
+
+def advice_snapshot(conn: Connection, month: date) -> date | None:
+    """The snapshot of the stock advice when `month` is the latest billed month; None for any other month, or
+    before the advice's first build by this version (its table then lacks a column)."""
+    tables = inspect(conn)
+    if month != latest_billed_month(conn) or not tables.has_table(RECOMENDACAO_ESTOQUE.name):
+        return None
+    stored = {column["name"] for column in tables.get_columns(RECOMENDACAO_ESTOQUE.name)}
+    if set(RECOMENDACAO_ESTOQUE.columns.keys()) - stored:
+        return None
+    snapshot = conn.execute(text(f"SELECT MAX(data_estoque) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
+    return None if snapshot is None else as_date(snapshot)
+
+
+def stock_advice(conn: Connection, month: date) -> StockAdvice | None:
+    """Each action's SKUs and stock in `month`'s report (see the module's docstring for which month has it)."""
+    snapshot = advice_snapshot(conn, month)
+    if snapshot is None:
+        return None
+    counted = {
+        action: (int(skus), real(tonnes or 0))
+        for action, skus, tonnes in conn.execute(
+            text(f"SELECT acao, COUNT(*), SUM(estoque_t) FROM {RECOMENDACAO_ESTOQUE.name} GROUP BY acao")
+        )
+    }
+    unknown = set(counted) - set(ACTION_ORDER)
+    if unknown:
+        raise KeyError(f"recomendacao_estoque holds actions the report does not know: {sorted(unknown)}")
+    excess_weeks = conn.execute(text(f"SELECT MIN(limite_excesso_semanas) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
+    return StockAdvice(
+        snapshot=snapshot,
+        excess_weeks=float(excess_weeks),
+        situations=[SkuSituation(action, *counted.get(action, (0, 0.0))) for action in ACTION_ORDER],
+    )
