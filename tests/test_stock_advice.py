@@ -1,0 +1,96 @@
+"""The stock advice in the monthly report, on an export the sample does not resemble: billing ending on 31 July
+2024 (a 31st), the stock snapshot dated by the export four days later, in August, a month with no billing."""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+import pytest
+from sqlalchemy import Engine, text
+
+from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal, previsao_demanda, recomendacao_estoque
+from synapse_pipeline.forecast.resources import ForecastSettings
+from synapse_pipeline.forecast.stock import ACTION_ORDER
+from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
+from synapse_pipeline.reports.queries import monthly_report
+from synapse_pipeline.warehouse.database import make_engine
+from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.resource import Warehouse
+from synapse_pipeline.warehouse.schema import upgrade_schema
+
+LAST_BILLING = date(2024, 7, 31)
+SNAPSHOT = datetime(2024, 8, 4)
+# SKU: (tipo_material, tonnes on the snapshot, tonnes sold every week of the 52 up to LAST_BILLING)
+SKUS = {
+    "SKU_RUP": ("Produto Acabado", None, 3.0),  # sold, no stock line: ruptura
+    "SKU_REP": ("Produto Acabado", 1.0, 3.0),  # 1 t against 3 t a week: repor
+    "SKU_EXC": ("Produto Acabado", 300.0, 1.0),  # 300 weeks of cover: excesso
+    "SKU_SEM": ("Produto Acabado", 5.0, 0.0),  # never sold: sem_demanda
+    "SKU_MP": ("Materia Prima", 50.0, 2.0),  # raw material, whatever its cover: materia_prima
+    "SKU_OK": ("Produto Acabado", 40.0, 2.0),  # 20 weeks of cover, above its reorder point: ok
+}
+
+
+@pytest.fixture
+def advised(warehouse_url: str) -> Iterator[Engine]:
+    engine = make_engine(warehouse_url)
+    upgrade_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
+        conn.execute(
+            Estoque.__table__.insert(),
+            [
+                dict(data=SNAPSHOT, es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
+                     dias_em_estoque=30, es_totalestoque=stock, tipo_material=tipo, origem="S_PRG_REF",
+                     cod_produto="RZN", lote="L", produto="Rolo")
+                for sku, (tipo, stock, _) in SKUS.items()
+                if stock is not None
+            ],
+        )  # fmt: skip
+        conn.execute(
+            Faturamento.__table__.insert(),
+            [
+                dict(data=datetime.combine(LAST_BILLING - timedelta(days=7 * week), datetime.min.time()),
+                     cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
+                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=weekly, giro_sku_cliente=1, lote="L",
+                     origem="PRG", zs_centro="1101")
+                for sku, (_, _, weekly) in SKUS.items()
+                if weekly
+                for week in range(52)
+            ],
+        )  # fmt: skip
+    result = dg.materialize(
+        [grupo_produto, *kpi_assets, demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
+        resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings()},
+    )
+    assert result.success
+    yield engine
+    engine.dispose()
+
+
+def test_the_latest_month_reports_the_snapshot_dated_after_it_with_one_verdict_per_sku(advised: Engine) -> None:
+    with advised.connect() as conn:
+        stored = dict(conn.execute(text('SELECT "SKU", acao FROM recomendacao_estoque')).all())
+        july = monthly_report(conn, date(2024, 7, 1))
+        june = monthly_report(conn, date(2024, 6, 1))
+    assert stored == {
+        "SKU_RUP": "ruptura",
+        "SKU_REP": "repor",
+        "SKU_EXC": "excesso",
+        "SKU_SEM": "sem_demanda",
+        "SKU_MP": "materia_prima",
+        "SKU_OK": "ok",
+    }
+    # July is the latest billed month: its report has the snapshot of 4 August and the advice made from it.
+    assert july is not None and july.stock is not None and july.stock.snapshot == SNAPSHOT.date()
+    advice = july.stock.advice
+    assert advice is not None and advice.snapshot == SNAPSHOT.date() and advice.excess_weeks == 26
+    assert [(s.action, s.skus) for s in advice.situations] == [(action, 1) for action in ACTION_ORDER]
+    assert {s.action: s.stock_tonnes for s in advice.situations} == {
+        "ruptura": 0.0, "repor": 1.0, "excesso": 300.0, "sem_demanda": 5.0, "materia_prima": 50.0, "ok": 40.0
+    }  # fmt: skip
+    assert july.forecast is not None and july.forecast.reorder_snapshot == SNAPSHOT.date()
+    assert sorted(line.sku for line in july.forecast.reorder) == ["SKU_REP", "SKU_RUP"]
+    # June ended before any snapshot, and the advice saw July's billing: neither is in its report.
+    assert june is not None and june.stock is None
+    assert june.forecast is None or june.forecast.reorder_snapshot is None
