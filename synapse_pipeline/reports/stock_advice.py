@@ -8,14 +8,15 @@ from datetime import date
 from sqlalchemy import Connection, inspect, text
 
 from synapse_pipeline.forecast.stock import ACTION_ORDER
-from synapse_pipeline.forecast.tables import RECOMENDACAO_ESTOQUE
+from synapse_pipeline.forecast.tables import DEMANDA_MENSAL, RECOMENDACAO_ESTOQUE
 from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.lib.numbers import real
 from synapse_pipeline.reports.model import SkuSituation, StockAdvice
 
 
 def latest_billed_month(conn: Connection) -> date | None:
-    """The month of the latest billing line, as the KPI tables hold it."""
+    """The month of the latest billing line, as the KPI tables hold it (the forecast's `demanda_mensal`, for the
+    advice it made)."""
     latest = conn.execute(text("SELECT MAX(mes) FROM giro_sku")).scalar()
     return None if latest is None else as_date(latest)
 
@@ -24,10 +25,11 @@ def advice_snapshot(conn: Connection, month: date) -> date | None:
     """The snapshot of the stock advice when `month` is the latest billed month; None for any other month, or
     before the advice's first build by this version (its table then lacks a column)."""
     tables = inspect(conn)
-    if month != latest_billed_month(conn) or not tables.has_table(RECOMENDACAO_ESTOQUE.name):
+    if not all(tables.has_table(t.name) for t in (RECOMENDACAO_ESTOQUE, DEMANDA_MENSAL)):
         return None
     stored = {column["name"] for column in tables.get_columns(RECOMENDACAO_ESTOQUE.name)}
-    if set(RECOMENDACAO_ESTOQUE.columns.keys()) - stored:
+    latest = conn.execute(text(f"SELECT MAX(mes) FROM {DEMANDA_MENSAL.name}")).scalar()  # the billing it saw
+    if set(RECOMENDACAO_ESTOQUE.columns.keys()) - stored or latest is None or as_date(latest) != month:
         return None
     snapshot = conn.execute(text(f"SELECT MAX(data_estoque) FROM {RECOMENDACAO_ESTOQUE.name}")).scalar()
     return None if snapshot is None else as_date(snapshot)
