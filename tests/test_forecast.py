@@ -24,6 +24,7 @@ from synapse_pipeline.forecast.checks import (
 )
 from synapse_pipeline.forecast.classes import demand_classes
 from synapse_pipeline.forecast.demand import is_complete
+from synapse_pipeline.forecast.global_model import at_horizon, gradient_boosting
 from synapse_pipeline.forecast.models import SIMPLE_MODELS
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.selection import FORECASTERS, NAME
@@ -56,6 +57,15 @@ def test_each_simple_model_on_a_series_worked_by_hand() -> None:
     # TSB (0.3, 0.2) on 0,5,0,0,10,0: size 5 then 6.5; probability .2, .16, .128, .3024, .24192
     assert forecast("tsb", [0, 5, 0, 0, 10, 0]) == [pytest.approx(0.24192 * 6.5)] * 3
     assert forecast("tsb", [0, 0, 0]) == [0, 0, 0]
+
+
+def test_the_global_model_fits_once_and_tells_the_horizons_apart() -> None:
+    """60 SKUs sell x in even months and 2x in odd ones; the last month (17) is odd: the one fit must forecast x at
+    one and three months and 2x at two, from the horizon and the target's calendar month it is given."""
+    assert at_horizon(np.array([[7.0], [8.0]]), origin=10, horizon=3).tolist() == [[7, 3, 1], [8, 3, 1]]
+    x = np.arange(1.0, 61.0)[:, None]
+    history = x * (1 + np.arange(18) % 2)
+    assert gradient_boosting(history, 3) / x == pytest.approx(np.tile([1.0, 2.0, 1.0], (60, 1)), rel=0.05)
 
 
 def test_forecasts_are_never_negative() -> None:
