@@ -26,7 +26,7 @@ from synapse_pipeline.forecast.assets import complete_history
 from synapse_pipeline.forecast.backtest import HORIZONS, score
 from synapse_pipeline.forecast.demand import monthly_demand
 from synapse_pipeline.forecast.intervals import coverage, interval_errors
-from synapse_pipeline.forecast.selection import FORECASTERS, NESTED
+from synapse_pipeline.forecast.selection import DEFAULT, FORECASTERS
 from synapse_pipeline.kpis.catalog import FATURAMENTO_DIARIO
 from synapse_pipeline.sample_data.generator import FATURAMENTO_FILE, generate
 from synapse_pipeline.settings import PROJECT_ROOT
@@ -69,7 +69,7 @@ def figures(name: str, history: np.ndarray) -> dict[str, object]:
             }
             for s in scores
         ]
-    errors = interval_errors(history, FORECASTERS[NESTED])
+    errors = interval_errors(history, FORECASTERS[DEFAULT])
     held = {h: coverage(errors.at_horizon(h)) for h in range(1, HORIZONS + 1)}
     return {
         "export": name,
@@ -86,9 +86,9 @@ def show(result: dict[str, object]) -> None:
     frame = pd.DataFrame(result["scores"])  # type: ignore[arg-type]
     print(f"\n{result['export']}: {result['skus']} SKUs, {result['meses_completos']} complete months")
     print(frame.pivot_table(index="modelo", columns="h", values=["wape_vs_naive", "vies"]).round(3).to_string())
-    first = frame[(frame.modelo == NESTED) & (frame.h == 1)].iloc[0]
+    first = frame[(frame.modelo == DEFAULT) & (frame.h == 1)].iloc[0]
     print(
-        f"{NESTED} h=1: WAPE {first.wape_vs_naive:.3f}x naive (target <= {TARGET_RATIO}), bias {first.vies:+.1%} "
+        f"{DEFAULT} h=1: WAPE {first.wape_vs_naive:.3f}x naive (target <= {TARGET_RATIO}), bias {first.vies:+.1%} "
         f"(target within ±{MAX_BIAS:.0%}); 80% interval coverage "
         + ", ".join(
             f"h{h} {c['skus']:.1%} of {c['pares']}, total {c['total']:.0%}" for h, c in result["cobertura_80"].items()
