@@ -24,9 +24,10 @@ from synapse_pipeline.forecast.checks import (
 )
 from synapse_pipeline.forecast.classes import demand_classes
 from synapse_pipeline.forecast.demand import is_complete
+from synapse_pipeline.forecast.global_model import at_horizon, gradient_boosting, total_forecast
 from synapse_pipeline.forecast.models import SIMPLE_MODELS
 from synapse_pipeline.forecast.resources import ForecastSettings
-from synapse_pipeline.forecast.selection import FORECASTERS, NAME
+from synapse_pipeline.forecast.selection import DEFAULT, FORECASTERS, GRADIENT_BOOSTING, NAME
 from synapse_pipeline.forecast.stock import abc_classes, xyz_class
 from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
@@ -56,6 +57,25 @@ def test_each_simple_model_on_a_series_worked_by_hand() -> None:
     # TSB (0.3, 0.2) on 0,5,0,0,10,0: size 5 then 6.5; probability .2, .16, .128, .3024, .24192
     assert forecast("tsb", [0, 5, 0, 0, 10, 0]) == [pytest.approx(0.24192 * 6.5)] * 3
     assert forecast("tsb", [0, 0, 0]) == [0, 0, 0]
+
+
+def test_the_global_model_fits_once_and_tells_the_horizons_apart() -> None:
+    """60 SKUs sell x in even months and 2x in odd ones; the last month (17) is odd: the one fit must forecast x at
+    one and three months and 2x at two, from the horizon and the target's calendar month it is given."""
+    assert at_horizon(np.array([[7.0], [8.0]]), origin=10, horizon=3).tolist() == [[7, 3, 1], [8, 3, 1]]
+    x = np.arange(1.0, 61.0)[:, None]
+    history = x * (1 + np.arange(18) % 2)
+    assert gradient_boosting(history, 3) / x == pytest.approx(np.tile([1.0, 2.0, 1.0], (60, 1)), rel=0.05)
+
+
+def test_the_default_averages_the_global_model_and_the_class_selection_reconciled_to_the_total() -> None:
+    rng = np.random.default_rng(5)
+    history = rng.poisson(3.0, (40, 18)) * rng.random((40, 1)) * 10
+    got = FORECASTERS[DEFAULT](history, 3)
+    members = FORECASTERS[GRADIENT_BOOSTING](history, 3) + FORECASTERS[NAME](history, 3)
+    assert got.sum(axis=0) == pytest.approx(total_forecast(history.sum(axis=0), 3))
+    assert got == pytest.approx(members * got.sum(axis=0) / members.sum(axis=0))  # the members' mean, rescaled
+    assert ForecastSettings().forecaster_name() == DEFAULT == "combinacao"
 
 
 def test_forecasts_are_never_negative() -> None:

@@ -81,6 +81,17 @@ def teunter_syntetos_babai(alpha: float, beta: float) -> Forecaster:
     return forecast
 
 
+def mean_of(*members: Forecaster) -> Forecaster:
+    """The members' forecasts averaged SKU by SKU, with equal weights: a combination that is chosen or fitted on no
+    month, and whose error is at most the mean of the members' (absolute error is convex), often less."""
+
+    def forecast(history: np.ndarray, horizons: int) -> np.ndarray:
+        return np.mean([member(history, horizons) for member in members], axis=0)
+
+    forecast.__doc__ = "Mean of: " + " | ".join(str(member.__doc__) for member in members)
+    return forecast
+
+
 SIMPLE_MODELS: dict[str, Forecaster] = {
     "naive": naive,
     "seasonal_naive": seasonal_naive,

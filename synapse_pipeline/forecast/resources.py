@@ -4,7 +4,7 @@ recommendations; set in the launchpad, the forecaster also by SYNAPSE_FORECAST_M
 import dagster as dg
 from pydantic import Field
 
-from synapse_pipeline.forecast.selection import FORECASTERS, NESTED
+from synapse_pipeline.forecast.selection import DEFAULT, FORECASTERS
 from synapse_pipeline.forecast.stock import StockPolicy
 
 FORECAST_MODEL_ENV = "SYNAPSE_FORECAST_MODEL"
@@ -13,12 +13,13 @@ FORECAST_MODEL_ENV = "SYNAPSE_FORECAST_MODEL"
 class ForecastSettings(dg.ConfigurableResource):
     """The forecaster and the stock policy.
 
-    The default forecaster, `escolha_aninhada`, chooses between the top-down reconciled candidates on the origins
-    before each one: on the sample its one-month WAPE is 0.853 of naive's with a bias of -8.9%, where
-    `selecao_por_classe` ran 22% low (benchmarks/bench_forecast.py).
+    The default forecaster, `combinacao`, averages the global model's and the per-class selection's SKU forecasts
+    and reconciles them to the total's forecast, choosing nothing on the backtest: one month ahead its WAPE is
+    0.836 of naive's on the sample, 0.965 and 0.954 on two generated 1M-line exports (`escolha_aninhada`: 0.837,
+    1.004, 0.976), with the total's bias, -8.9% on the sample (benchmarks/bench_forecast.py).
     """
 
-    modelo: str = Field(default=NESTED, description=f"One of: {', '.join(FORECASTERS)}")
+    modelo: str = Field(default=DEFAULT, description=f"One of: {', '.join(FORECASTERS)}")
     lead_time_semanas: float = Field(default=4.0, description="Supplier lead time, weeks")
     desvio_lead_time_semanas: float = Field(default=1.0, description="Standard deviation of the lead time, weeks")
     revisao_semanas: float = Field(default=1.0, description="Review period, weeks")

@@ -5,6 +5,12 @@ best for every SKU: steady SKUs want a quick level, intermittent ones a slowly d
 origin this forecaster classes the SKUs on what it sees, backtests every candidate on the INNER_ORIGINS months
 before the origin (targets up to the origin only), and gives each class the candidate with the lowest WAPE plus
 BIAS_WEIGHT x |bias| there. Nothing after the origin enters a choice.
+
+`combinacao`, the default: the mean of `gradient_boosting`'s and `selecao_por_classe`'s SKU forecasts, reconciled
+top-down to the total's forecast. A global model across SKUs and a local smoothing per class err in different
+places; their equal-weight mean is chosen on no month (unlike `escolha_aninhada`, which picks one of the two
+reconciled candidates on the 4 origins before each one) and did better than either alone on the sample and on
+generated exports of two seeds (benchmarks/bench_forecast.py).
 """
 
 import numpy as np
@@ -17,6 +23,7 @@ from synapse_pipeline.forecast.models import (
     SIMPLE_MODELS,
     Forecaster,
     exponential_smoothing,
+    mean_of,
     moving_average,
     teunter_syntetos_babai,
 )
@@ -122,3 +129,7 @@ def escolha_aninhada(history: np.ndarray, horizons: int) -> np.ndarray:
 
 
 FORECASTERS[NESTED] = escolha_aninhada
+
+COMBINATION = "combinacao"
+FORECASTERS[COMBINATION] = top_down(mean_of(_boosting, _by_class))
+DEFAULT = COMBINATION  # the forecaster ForecastSettings uses unless told otherwise

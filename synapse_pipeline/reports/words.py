@@ -16,6 +16,7 @@ MODELS = {
     "selecao_por_classe_top_down": "um método por tipo de demanda, ajustado à previsão do total",
     "gradient_boosting_top_down": "aprendizado de máquina, ajustado à previsão do total",
     "escolha_aninhada": "o melhor de dois métodos nos meses anteriores, ajustado à previsão do total",
+    "combinacao": "média do aprendizado de máquina e de um método por tipo de demanda, ajustada à previsão do total",
 }
 DEMAND_CLASSES = {
     "suave": "Regular",
