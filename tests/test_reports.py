@@ -219,3 +219,21 @@ def test_one_stock_story_in_the_report_the_mail_the_ui_and_the_table(reported: P
     # July's report saw no stock advice: it ended before the snapshot and the billing the advice used.
     july = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-07'")
     assert "Ruptura" not in july.split("<h2>Estoque</h2>")[1]
+
+
+def _figures(text: str) -> set[str]:
+    """Every decimal figure a page shows (1.234,56, 12,3%), its images left out."""
+    return set(re.findall(r"\d[\d.]*,\d+%?", re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)))
+
+
+def test_the_ui_preview_shows_every_figure_of_the_report(reported: Pipeline) -> None:
+    """The preview in the UI is the whole report: each figure of August's (stock, obsolescence, forecast, largest
+    SKUs, purchases) is in it, the demand classes too, in words."""
+    html = reported.scalar("SELECT content FROM report WHERE name = 'relatorio-mensal-2025-08'")
+    record = reported.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("relatorio_mensal"), asset_partitions=["2025-08-01"]), limit=1
+    ).records[0]
+    preview = record.asset_materialization.metadata["preview"].value  # type: ignore[union-attr]
+    assert len(_figures(html)) > 100
+    assert _figures(html) - _figures(preview.replace("\\", "")) == set()  # markdown escapes the . of 1.817,08
+    assert "Obsolescência" in preview and "Maiores SKUs previstos" in preview and "| Regular |" in preview

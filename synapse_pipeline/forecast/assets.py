@@ -283,7 +283,7 @@ def recomendacao_estoque(warehouse: Warehouse, forecast_settings: ForecastSettin
             RECOMENDACAO_ESTOQUE,
             count,
             acoes=markdown.table(actions, "acao", "SKUs"),
-            compra_sugerida_total_t=round(purchase, 1),
+            compra_sugerida_total_t=round(purchase, 2),
             skus_pela_previsao=sum(row["fonte_demanda"] == FROM_FORECAST for row in rows),
             politica=markdown.table(vars(policy), "parâmetro", "valor"),
         )

@@ -74,20 +74,15 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
         "regions": sorted(report.regions, key=lambda region: -region.net_tonnes),
         "honesty": honesty(report.forecast) if report.forecast else [],
         "purchase_reason": purchase_reason(report.forecast) if report.forecast else None,
+        "aging_tonnes": sum(bucket.tonnes for bucket in report.stock.aging) if report.stock else 0.0,
     }
 
 
 def render_report(report: MonthlyReport, charts: dict[str, Chart], *, attached: bool = False) -> str:
     """The report as a complete HTML document: the charts inline (self-contained, for the database), or `attached`
     by Content-ID (mail, whose readers often refuse `data:` images)."""
-    stock = report.stock
     sources = {name: f"cid:{name}" if attached else chart.data_uri for name, chart in charts.items()}
-    return _HTML.get_template(HTML_TEMPLATE).render(
-        _context(report),
-        charts=charts,
-        sources=sources,
-        aging_tonnes=sum(bucket.tonnes for bucket in stock.aging) if stock else 0.0,
-    )
+    return _HTML.get_template(HTML_TEMPLATE).render(_context(report), charts=charts, sources=sources)
 
 
 def report_markdown(report: MonthlyReport, charts: dict[str, Chart]) -> str:
