@@ -12,6 +12,8 @@ from synapse_pipeline.forecast.assets import avaliacao_previsao, demanda_mensal,
 from synapse_pipeline.forecast.resources import ForecastSettings
 from synapse_pipeline.forecast.stock import ACTION_ORDER
 from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
+from synapse_pipeline.reports.forecast_text import purchase_reason
+from synapse_pipeline.reports.formatting import number
 from synapse_pipeline.reports.queries import monthly_report
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
@@ -29,6 +31,7 @@ SKUS = {
     "SKU_MP": ("Materia Prima", 50.0, 2.0),  # raw material, whatever its cover: materia_prima
     "SKU_OK": ("Produto Acabado", 40.0, 2.0),  # 20 weeks of cover, above its reorder point: ok
 }
+SPORADIC_WEEKS = (2, 21, 40)  # SKU_ESP sells 6 t in three weeks of the 52, months apart: sporadic, no stock
 
 
 @pytest.fixture
@@ -57,6 +60,13 @@ def advised(warehouse_url: str) -> Iterator[Engine]:
                 for sku, (_, _, weekly) in SKUS.items()
                 if weekly
                 for week in range(52)
+            ]
+            + [
+                dict(data=datetime.combine(LAST_BILLING - timedelta(days=7 * week), datetime.min.time()),
+                     cod_cliente=10, SKU="SKU_ESP", zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
+                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=6.0, giro_sku_cliente=1, lote="L",
+                     origem="PRG", zs_centro="1101")
+                for week in SPORADIC_WEEKS
             ],
         )  # fmt: skip
     result = dg.materialize(
@@ -74,6 +84,7 @@ def test_the_latest_month_reports_the_snapshot_dated_after_it_with_one_verdict_p
         july = monthly_report(conn, date(2024, 7, 1))
         june = monthly_report(conn, date(2024, 6, 1))
     assert stored == {
+        "SKU_ESP": "ruptura",
         "SKU_RUP": "ruptura",
         "SKU_REP": "repor",
         "SKU_EXC": "excesso",
@@ -85,12 +96,28 @@ def test_the_latest_month_reports_the_snapshot_dated_after_it_with_one_verdict_p
     assert july is not None and july.stock is not None and july.stock.snapshot == SNAPSHOT.date()
     advice = july.stock.advice
     assert advice is not None and advice.snapshot == SNAPSHOT.date() and advice.excess_weeks == 26
-    assert [(s.action, s.skus) for s in advice.situations] == [(action, 1) for action in ACTION_ORDER]
+    assert [(s.action, s.skus) for s in advice.situations] == [("ruptura", 2)] + [(a, 1) for a in ACTION_ORDER[1:]]
     assert {s.action: s.stock_tonnes for s in advice.situations} == {
         "ruptura": 0.0, "repor": 1.0, "excesso": 300.0, "sem_demanda": 5.0, "materia_prima": 50.0, "ok": 40.0
     }  # fmt: skip
     assert july.forecast is not None and july.forecast.reorder_snapshot == SNAPSHOT.date()
-    assert sorted(line.sku for line in july.forecast.reorder) == ["SKU_REP", "SKU_RUP"]
+    assert sorted(line.sku for line in july.forecast.reorder) == ["SKU_ESP", "SKU_REP", "SKU_RUP"]
+    # The sporadic SKU's purchase is mostly safety stock, and the report says so with its own figures.
+    with advised.connect() as conn:
+        kind, purchase, cover = conn.execute(
+            text(
+                "SELECT MIN(p.classe_demanda), MIN(r.compra_sugerida_t), MIN(r.demanda_protecao_t) FROM "
+                'recomendacao_estoque r JOIN previsao_demanda p ON p."SKU" = r."SKU" WHERE r."SKU" = \'SKU_ESP\''
+            )
+        ).one()
+    assert kind in ("intermitente", "irregular") and purchase > cover > 0
+    fc = july.forecast
+    assert (fc.sporadic_count, fc.sporadic_tonnes, fc.sporadic_cover) == (
+        1,
+        pytest.approx(purchase),
+        pytest.approx(cover),
+    )
+    assert f"1 vendem em poucos meses (demanda esporádica): {number(purchase)} t da compra" in purchase_reason(fc)
     # June ended before any snapshot, and the advice saw July's billing: neither is in its report.
     assert june is not None and june.stock is None
     assert june.forecast is None or june.forecast.reorder_snapshot is None

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import Connection, inspect, text
 
+from synapse_pipeline.forecast.classes import INTERMITENTE, IRREGULAR
 from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, PREVISAO_DEMANDA, RECOMENDACAO_ESTOQUE
 from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.lib.numbers import real
@@ -17,6 +18,7 @@ from synapse_pipeline.reports.stock_advice import advice_snapshot
 TOP_FORECAST = 10
 REORDER_LINES = 15
 TO_BUY = ("ruptura", "repor")
+SPORADIC = (INTERMITENTE, IRREGULAR)  # sold in few months: their safety stock dwarfs their expected demand
 
 
 def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], tuple[float, ...]]:
@@ -24,7 +26,7 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
     SKU to buy: how many, the purchase, the demand it covers, the safety stock and the stock, in tonnes."""
     snapshot = advice_snapshot(conn, month)
     if snapshot is None:
-        return None, [], (0, 0.0, 0.0, 0.0, 0.0)
+        return None, [], (0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0)
     to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
     lines = [
         ReorderLine(sku, action, real(stock), real(weekly), real(reorder), real(purchase))
@@ -37,14 +39,23 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
             to_buy,
         )
     ]
-    count, *tonnes = conn.execute(
+    sporadic = "CASE WHEN s.sku IS NULL THEN 0 ELSE {} END"
+    count, *tonnes, sporadic_count, sporadic_tonnes, sporadic_cover = conn.execute(
         text(
             "SELECT COUNT(*), SUM(compra_sugerida_t), SUM(demanda_protecao_t), SUM(estoque_seguranca_t), "
-            f"SUM(estoque_t) FROM {RECOMENDACAO_ESTOQUE.name} WHERE acao IN (:a, :b)"
+            f"SUM(estoque_t), SUM({sporadic.format(1)}), SUM({sporadic.format('compra_sugerida_t')}), "
+            f"SUM({sporadic.format('demanda_protecao_t')}) FROM {RECOMENDACAO_ESTOQUE.name} r "
+            f'LEFT JOIN (SELECT DISTINCT "SKU" AS sku FROM {PREVISAO_DEMANDA.name} '
+            'WHERE classe_demanda IN (:c, :d)) s ON s.sku = r."SKU" WHERE acao IN (:a, :b)'
         ),
-        to_buy,
+        {**to_buy, "c": SPORADIC[0], "d": SPORADIC[1]},
     ).one()
-    return snapshot, lines, (int(count), *(real(t or 0) for t in tonnes))
+    return (
+        snapshot,
+        lines,
+        (int(count), *(real(t or 0) for t in tonnes), int(sporadic_count or 0), real(sporadic_tonnes or 0),
+         real(sporadic_cover or 0)),
+    )  # fmt: skip
 
 
 def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
@@ -83,7 +94,7 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
     }
     wape, bias, coverage = (None if value is None else real(value) for value in scores.get(model, (None,) * 3))
     naive = scores.get("naive", (None,))[0]
-    snapshot, reorder, (count, tonnes, cover, safety, stock) = _reorder(conn, month)
+    snapshot, reorder, (count, tonnes, cover, safety, stock, *sporadic) = _reorder(conn, month)
     return ForecastSection(
         base=as_date(base),
         model=str(model),
@@ -102,4 +113,7 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
         reorder_cover=cover,
         reorder_safety=safety,
         reorder_stock=stock,
+        sporadic_count=int(sporadic[0]),
+        sporadic_tonnes=sporadic[1],
+        sporadic_cover=sporadic[2],
     )

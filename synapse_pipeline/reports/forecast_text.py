@@ -2,7 +2,7 @@
 often its range held the actual, and why a purchase can exceed a month's forecast. Shared by the HTML and the UI's
 markdown, so both say the same."""
 
-from synapse_pipeline.reports.formatting import number, percent
+from synapse_pipeline.reports.formatting import count, number, percent
 from synapse_pipeline.reports.model import ForecastSection
 
 FAIR_BIAS = 0.10  # a lean within this is within the check's bound (vies_da_previsao)
@@ -47,4 +47,11 @@ def purchase_reason(fc: ForecastSection) -> str | None:
     )
     if fc.totals and fc.reorder_tonnes > fc.totals[0]:
         said += f" Por isso passa da previsão de um mês ({number(fc.totals[0])} t)."
+    if fc.sporadic_count and fc.sporadic_tonnes > fc.sporadic_cover:
+        said += (
+            f" Desses SKUs, {count(fc.sporadic_count)} vendem em poucos meses (demanda esporádica): "
+            f"{number(fc.sporadic_tonnes)} t da compra, para {number(fc.sporadic_cover)} t de demanda prevista no "
+            "mesmo período; o resto é estoque de segurança contra vendas incertas. Convém confirmar os pedidos dos "
+            "clientes antes de comprá-los."
+        )
     return said

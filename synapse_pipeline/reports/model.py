@@ -131,6 +131,9 @@ class ForecastSection:
     reorder_cover: float = 0.0  # of the SKUs to buy: demand over lead time and review
     reorder_safety: float = 0.0  # their safety stock
     reorder_stock: float = 0.0  # their stock on the snapshot
+    sporadic_count: int = 0  # of the SKUs to buy, those sold in few months (demand kinds intermitente, irregular)
+    sporadic_tonnes: float = 0.0  # their purchase
+    sporadic_cover: float = 0.0  # their demand over lead time and review
 
 
 def report_name(month: date) -> str:
