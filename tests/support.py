@@ -8,7 +8,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from select import select as wait_for_output
 
@@ -28,8 +28,9 @@ from synapse_pipeline.maintenance.backup import BackupSettings
 from synapse_pipeline.settings import PROJECT_ROOT, SQL_DIR
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.fingerprint import warehouse_checksums
-from synapse_pipeline.warehouse.models import Base, User
+from synapse_pipeline.warehouse.models import Base, Clientes, User
 from synapse_pipeline.warehouse.resource import Warehouse
+from synapse_pipeline.warehouse.schema import upgrade_schema
 
 ASSETS = list(defs.assets or ())  # every asset of the code location, as Dagster loads it
 UNPARTITIONED = ["estoque_raw", "faturamento_raw", "clientes", "estoque"]
@@ -262,3 +263,27 @@ def answers(port: int) -> bool:
         return bool(graphql(port, "{ version }"))
     except OSError:
         return False
+
+
+def stock_line(when: datetime, sku: str, tonnes: float, tipo: str = "Produto Acabado", days: int = 30) -> dict:
+    """An `estoque` row of client 10 at centre 1101; the columns the forecast stage does not read filled alike."""
+    return dict(data=when, es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
+                dias_em_estoque=days, es_totalestoque=tonnes, tipo_material=tipo, origem="S_PRG_REF",
+                cod_produto="RZN", lote="L", produto="Rolo")  # fmt: skip
+
+
+def billing_line(when: date, sku: str, tonnes: float) -> dict:
+    """A `faturamento` row of client 10 in Curitiba on the day `when` (a date or a datetime)."""
+    day = when if isinstance(when, datetime) else datetime.combine(when, datetime.min.time())
+    return dict(data=day, cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
+                zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes, giro_sku_cliente=1, lote="L",
+                origem="PRG", zs_centro="1101")  # fmt: skip
+
+
+def one_client_warehouse(url: str) -> Engine:
+    """A warehouse at head holding client 10, whom `stock_line` and `billing_line` name."""
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
+    return engine

@@ -32,10 +32,9 @@ from synapse_pipeline.forecast.stock import abc_classes, xyz_class
 from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.forecast_section import forecast_section
-from synapse_pipeline.warehouse.database import make_engine
-from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.models import Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
-from synapse_pipeline.warehouse.schema import upgrade_schema
+from tests.support import billing_line, one_client_warehouse, stock_line
 
 FORECAST_ASSETS = [demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque]
 
@@ -194,32 +193,18 @@ STOCK = {
 
 @pytest.fixture
 def forecast_engine(warehouse_url: str) -> Iterator[Engine]:
-    engine = make_engine(warehouse_url)
-    upgrade_schema(engine)
+    engine = one_client_warehouse(warehouse_url)
     with engine.begin() as conn:
-        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
         conn.execute(
             Estoque.__table__.insert(),
             [
-                dict(data=when, es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
-                     dias_em_estoque=30, es_totalestoque=tonnes / 2, tipo_material=tipo, origem="S_PRG_REF",
-                     cod_produto="RZN", lote="L", produto="Rolo")
+                stock_line(SNAPSHOT, sku, tonnes / 2, tipo)
                 for sku, (tipo, tonnes) in STOCK.items()
-                for when in (SNAPSHOT, SNAPSHOT)  # two lots of half the tonnes each
+                for _ in range(2)  # two lots of half the tonnes each
             ]
-            + [dict(data=datetime(2025, 7, 1), es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado",
-                    SKU="SKU_RUP", dias_em_estoque=3, es_totalestoque=9.0, tipo_material="Produto Acabado",
-                    origem="S_PRG_REF", cod_produto="RZN", lote="L", produto="Rolo")],  # an older snapshot
-        )  # fmt: skip
-        conn.execute(
-            Faturamento.__table__.insert(),
-            [
-                dict(data=datetime.combine(day, datetime.min.time()), cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO",
-                     produto="Rolo", cod_produto="RZN", zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes,
-                     giro_sku_cliente=1, lote="L", origem="PRG", zs_centro="1101")
-                for day, sku, tonnes in SALES
-            ],
-        )  # fmt: skip
+            + [stock_line(datetime(2025, 7, 1), "SKU_RUP", 9.0, days=3)],  # an older snapshot
+        )
+        conn.execute(Faturamento.__table__.insert(), [billing_line(day, sku, tonnes) for day, sku, tonnes in SALES])
     yield engine
     engine.dispose()
 
@@ -345,19 +330,9 @@ def linear_engine(warehouse_url: str) -> Iterator[Engine]:
 
 def billed_engine(url: str, lines: list[tuple[datetime, str, float]]) -> Engine:
     """A warehouse at head holding one client and a billing line per (date, SKU, tonnes)."""
-    engine = make_engine(url)
-    upgrade_schema(engine)
+    engine = one_client_warehouse(url)
     with engine.begin() as conn:
-        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
-        conn.execute(
-            Faturamento.__table__.insert(),
-            [
-                dict(data=when, cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
-                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=tonnes, giro_sku_cliente=1, lote="L",
-                     origem="PRG", zs_centro="1101")
-                for when, sku, tonnes in lines
-            ],
-        )  # fmt: skip
+        conn.execute(Faturamento.__table__.insert(), [billing_line(when, sku, tonnes) for when, sku, tonnes in lines])
     return engine
 
 

@@ -33,6 +33,7 @@ from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.warehouse.models import Estoque
 from synapse_pipeline.warehouse.resource import Warehouse
+from tests.support import stock_line
 from tests.test_forecast import billed_engine
 
 
@@ -188,13 +189,8 @@ def test_stock_advice_from_the_forecast_and_its_interval(alternating_engine: Eng
     with alternating_engine.begin() as conn:
         conn.execute(
             Estoque.__table__.insert(),
-            [
-                dict(data=datetime(2025, 1, 2), es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
-                     dias_em_estoque=30, es_totalestoque=tonnes, tipo_material="Produto Acabado", origem="S_PRG_REF",
-                     cod_produto="RZN", lote="L", produto="Rolo")
-                for sku, tonnes in (("SKU_01", 0.5), ("SKU_24", 1000.0))
-            ],
-        )  # fmt: skip
+            [stock_line(datetime(2025, 1, 2), sku, tonnes) for sku, tonnes in (("SKU_01", 0.5), ("SKU_24", 1000.0))],
+        )
     assert dg.materialize(
         [faturamento_diario, demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
         resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings(modelo="naive")},

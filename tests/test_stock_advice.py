@@ -15,10 +15,9 @@ from synapse_pipeline.kpis.assets import grupo_produto, kpi_assets
 from synapse_pipeline.reports.forecast_text import purchase_reason
 from synapse_pipeline.reports.formatting import number
 from synapse_pipeline.reports.queries import monthly_report
-from synapse_pipeline.warehouse.database import make_engine
-from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
+from synapse_pipeline.warehouse.models import Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
-from synapse_pipeline.warehouse.schema import upgrade_schema
+from tests.support import billing_line, one_client_warehouse, stock_line
 
 LAST_BILLING = date(2024, 7, 31)
 SNAPSHOT = datetime(2024, 8, 4)
@@ -36,39 +35,22 @@ SPORADIC_WEEKS = (2, 21, 40)  # SKU_ESP sells 6 t in three weeks of the 52, mont
 
 @pytest.fixture
 def advised(warehouse_url: str) -> Iterator[Engine]:
-    engine = make_engine(warehouse_url)
-    upgrade_schema(engine)
+    engine = one_client_warehouse(warehouse_url)
     with engine.begin() as conn:
-        conn.execute(Clientes.__table__.insert(), [{"cod_cliente": 10, "nome": "Cliente 1"}])
         conn.execute(
             Estoque.__table__.insert(),
-            [
-                dict(data=SNAPSHOT, es_centro="1101", cod_cliente=10, grupo_mercadoria="Zincado", SKU=sku,
-                     dias_em_estoque=30, es_totalestoque=stock, tipo_material=tipo, origem="S_PRG_REF",
-                     cod_produto="RZN", lote="L", produto="Rolo")
-                for sku, (tipo, stock, _) in SKUS.items()
-                if stock is not None
-            ],
-        )  # fmt: skip
+            [stock_line(SNAPSHOT, sku, stock, tipo) for sku, (tipo, stock, _) in SKUS.items() if stock is not None],
+        )
         conn.execute(
             Faturamento.__table__.insert(),
             [
-                dict(data=datetime.combine(LAST_BILLING - timedelta(days=7 * week), datetime.min.time()),
-                     cod_cliente=10, SKU=sku, zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
-                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=weekly, giro_sku_cliente=1, lote="L",
-                     origem="PRG", zs_centro="1101")
+                billing_line(LAST_BILLING - timedelta(days=7 * week), sku, weekly)
                 for sku, (_, _, weekly) in SKUS.items()
                 if weekly
                 for week in range(52)
             ]
-            + [
-                dict(data=datetime.combine(LAST_BILLING - timedelta(days=7 * week), datetime.min.time()),
-                     cod_cliente=10, SKU="SKU_ESP", zs_gr_mercad="ZINCADO", produto="Rolo", cod_produto="RZN",
-                     zs_cidade="CURITIBA", zs_uf="PR", zs_peso_liquido=6.0, giro_sku_cliente=1, lote="L",
-                     origem="PRG", zs_centro="1101")
-                for week in SPORADIC_WEEKS
-            ],
-        )  # fmt: skip
+            + [billing_line(LAST_BILLING - timedelta(days=7 * week), "SKU_ESP", 6.0) for week in SPORADIC_WEEKS],
+        )
     result = dg.materialize(
         [grupo_produto, *kpi_assets, demanda_mensal, avaliacao_previsao, previsao_demanda, recomendacao_estoque],
         resources={"warehouse": Warehouse(url=warehouse_url), "forecast_settings": ForecastSettings()},
