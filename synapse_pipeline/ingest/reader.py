@@ -17,7 +17,7 @@ import pyarrow as arrow
 import pyarrow.csv as arrow_csv
 
 from synapse_pipeline.ingest.chunks import cast_ahead, every_failure, normalise_formats
-from synapse_pipeline.ingest.cleaning import Cleaner
+from synapse_pipeline.ingest.cleaning import Cleaner, distinct, line_hashes
 from synapse_pipeline.ingest.header import check_quotes, read_header
 from synapse_pipeline.ingest.kinds import DELIMITER, QUOTE, ExportError, ExportKind
 from synapse_pipeline.ingest.profile import FileProfile, profile_file
@@ -30,11 +30,15 @@ BLOCK_BYTES = 1 << 20
 READ, CLEAN, VALIDATE = "read", "clean", "validate"
 
 
-def _text_chunks(profile: FileProfile, header: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The data lines as frames of text (an empty value: null) indexed so that line = index + 2, by Arrow's CSV reader.
+def _text_chunks(
+    profile: FileProfile, header: list[str], chunk_rows: int
+) -> Iterator[tuple[pd.RangeIndex, arrow.Table]]:
+    """The data lines as tables of text (an empty value: null), each with its index (line = index + 2), by Arrow's
+    CSV reader.
 
-    Any field may be quoted as spreadsheets do; a line with too few or too many fields stops the read, named (one
-    thread keeps Arrow's line numbers).
+    Large strings: what pandas keeps its text in, so no column is copied on the way. Any field may be quoted as
+    spreadsheets do; a line with too few or too many fields stops the read, named (one thread keeps Arrow's line
+    numbers).
     """
     miscounted: list[arrow_csv.InvalidRow] = []
 
@@ -50,7 +54,7 @@ def _text_chunks(profile: FileProfile, header: list[str], chunk_rows: int) -> It
         delimiter=DELIMITER, quote_char=QUOTE, ignore_empty_lines=False, invalid_row_handler=refuse
     )
     text = arrow_csv.ConvertOptions(
-        column_types=dict.fromkeys(header, arrow.string()), strings_can_be_null=True, null_values=[""]
+        column_types=dict.fromkeys(header, arrow.large_string()), strings_can_be_null=True, null_values=[""]
     )
     lines_read = 0
     try:
@@ -59,10 +63,9 @@ def _text_chunks(profile: FileProfile, header: list[str], chunk_rows: int) -> It
             arrow_csv.open_csv(source, read_options=read, parse_options=parse, convert_options=text) as blocks,
         ):
             for batches in _grouped(blocks, chunk_rows):
-                raw = arrow.Table.from_batches(batches).combine_chunks().to_pandas()
-                raw.index = pd.RangeIndex(lines_read, lines_read + len(raw))
-                lines_read += len(raw)
-                yield raw
+                raw = arrow.Table.from_batches(batches)
+                yield pd.RangeIndex(lines_read, lines_read + raw.num_rows), raw
+                lines_read += raw.num_rows
             if source.digest.hexdigest() != profile.sha256:
                 raise ExportError(
                     f"{profile.path.name} changed while it was read (its sha256 is no longer "
@@ -141,9 +144,9 @@ class ExportReader:
         """
         seconds = self.report.stage_seconds
         started = time.perf_counter()
-        for raw in _text_chunks(self.profile, self.header, self.chunk_rows):
+        for index, raw in _text_chunks(self.profile, self.header, self.chunk_rows):
             seconds[READ] += time.perf_counter() - started
-            typed = self._process(raw[self.kind.columns])
+            typed = self._process(raw, index)
             if typed is not None and self.report.valid:
                 yield typed
             started = time.perf_counter()
@@ -155,12 +158,13 @@ class ExportReader:
             pass
         return self.report
 
-    def _process(self, raw: pd.DataFrame) -> pd.DataFrame | None:
+    def _process(self, raw: arrow.Table, index: pd.RangeIndex) -> pd.DataFrame | None:
         """One raw chunk cleaned, typed and validated, each stage timed; None if it breaks a rule."""
         seconds = self.report.stage_seconds
         started = time.perf_counter()
-        self._hashes.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
-        cleaned = self._cleaner.clean(raw, self.report.cleaning)
+        columns = distinct(raw, self.kind.columns)
+        self._hashes.append(line_hashes(columns))
+        cleaned = self._cleaner.clean(raw, columns, self.report.cleaning, index)
         normalise_formats(cleaned, self.kind.numeric_columns, self.report)
         cleaned_at = time.perf_counter()
         seconds[CLEAN] += cleaned_at - started
@@ -172,13 +176,14 @@ class ExportReader:
         self.report.add_valid_chunk(typed, self.kind.weight_column)
         return typed
 
-    def _validated(self, frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame | None:
-        """The chunk coerced by the pandera model, or None after recording its failures."""
+    def _validated(self, frame: pd.DataFrame, raw: arrow.Table) -> pd.DataFrame | None:
+        """The chunk coerced by the pandera model, or None after recording its failures (with the values as the
+        file holds them)."""
         try:
             return self.kind.model.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
             cases = every_failure(self.kind.model, frame, errors.failure_cases)
-        self.report.record_failures(cases, raw)
+        self.report.record_failures(cases, raw.select(self.kind.columns).to_pandas().set_axis(frame.index))
         return None
 
     def _count_duplicates(self) -> None:
