@@ -21,6 +21,7 @@ from synapse_pipeline.ingest.cleaning import Cleaner, distinct, line_hashes
 from synapse_pipeline.ingest.header import check_quotes, read_header
 from synapse_pipeline.ingest.kinds import DELIMITER, QUOTE, ExportError, ExportKind
 from synapse_pipeline.ingest.profile import FileProfile, profile_file
+from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.report import ExportReport
 
 CHUNK_ROWS = 200_000
@@ -144,7 +145,7 @@ class ExportReader:
         """
         seconds = self.report.stage_seconds
         started = time.perf_counter()
-        for index, raw in _text_chunks(self.profile, self.header, self.chunk_rows):
+        for index, raw in read_ahead(_text_chunks(self.profile, self.header, self.chunk_rows), depth=1):
             seconds[READ] += time.perf_counter() - started
             typed = self._process(raw, index)
             if typed is not None and self.report.valid:
