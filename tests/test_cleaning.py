@@ -62,3 +62,14 @@ def test_equal_lines_hash_alike_and_lines_differing_in_one_field_do_not() -> Non
 
     assert hashes[0] == hashes[1]
     assert len(set(hashes[1:])) == 5
+
+
+def test_a_column_empty_on_every_line_hashes_and_cleans() -> None:
+    raw = _chunk([("P1", "Rolo", None), ("P1", "Rolo", None), ("P2", "Rolo", None)])
+    columns = distinct(raw, COLUMNS)
+
+    hashes = line_hashes(columns).tolist()
+    cleaned = Cleaner().clean(raw, columns, Counter(), pd.RangeIndex(3))
+
+    assert hashes[0] == hashes[1] != hashes[2]
+    assert _values(cleaned["SKU"]) == [None, None, None]

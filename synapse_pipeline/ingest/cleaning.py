@@ -45,7 +45,9 @@ def line_hashes(columns: Mapping[str, arrow.DictionaryArray]) -> np.ndarray:
     for encoded in columns.values():
         values = pd.util.hash_array(encoded.dictionary.to_numpy(zero_copy_only=False), categorize=False)
         indices = encoded.indices.fill_null(-1).to_numpy()
-        hashed = np.where(indices >= 0, values[indices], NULL_HASH)
+        hashed = np.full(len(indices), NULL_HASH, dtype=np.uint64)
+        present = indices >= 0
+        hashed[present] = values[indices[present]]  # a column empty on every line has no distinct value at all
         combined = hashed if combined is None else combined * HASH_MULTIPLIER ^ hashed  # wraps around, as meant
     return combined if combined is not None else np.zeros(0, dtype=np.uint64)
 
