@@ -24,7 +24,10 @@ from synapse_pipeline.ingest.profile import FileProfile, profile_file
 from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.report import ExportReport
 
-CHUNK_ROWS = 200_000
+# Lines per chunk: each is cleaned and validated whole, and three are in memory at once while the next is parsed and
+# the last written; 100,000 keeps a 10M-line file's validation under 1 GiB, as fast as 200,000.
+CHUNK_ROWS = 100_000
+DUPLICATE_EXAMPLES = 20  # the duplicate lines the check names
 # Arrow's streaming reader parses blocks of this size (larger if a line is longer) and reads up to 32 of them ahead:
 # 32 MiB of the file wait in memory, whatever its size.
 BLOCK_BYTES = 1 << 20
@@ -188,11 +191,31 @@ class ExportReader:
         return None
 
     def _count_duplicates(self) -> None:
-        """Exact duplicate lines of the whole file, found from the hashes of every chunk's lines."""
+        """Exact duplicate lines of the whole file, found from the hashes of every chunk's lines: counted on one
+        sorted copy of them (a line whose hash equals the one before it), then the first few found in file order.
+        A sort in place needs a fraction of the memory of a hash table over every line (at 10M lines about 90 MB,
+        where pandas' `duplicated` took 280)."""
         if not self._hashes:
             return
-        hashes = pd.Series(np.concatenate(self._hashes))
-        repeated = hashes.duplicated()
-        self.report.duplicate_lines = int(repeated.sum())
-        self.report.duplicate_examples = [int(i) + 2 for i in np.flatnonzero(repeated.to_numpy())[:20]]
+        ordered = np.concatenate(self._hashes)
+        ordered.sort()
+        repeated = ordered[1:] == ordered[:-1]
+        self.report.duplicate_lines = int(np.count_nonzero(repeated))
+        self.report.duplicate_examples = self._first_duplicates(np.unique(ordered[1:][repeated]))
         self._hashes = []
+
+    def _first_duplicates(self, repeated: np.ndarray, shown: int = DUPLICATE_EXAMPLES) -> list[int]:
+        """The line numbers of the first `shown` lines that repeat an earlier one, `repeated` being the hashes found
+        more than once."""
+        seen: set[int] = set()
+        found: list[int] = []
+        first_line = 2
+        for hashes in self._hashes:
+            for i in np.flatnonzero(np.isin(hashes, repeated)):
+                if int(hashes[i]) in seen:
+                    found.append(first_line + int(i))
+                    if len(found) == shown:
+                        return found
+                seen.add(int(hashes[i]))
+            first_line += len(hashes)
+        return found
