@@ -1,7 +1,9 @@
 """Cleaning applied on the way in, counted per rule so the UI shows what changed.
 
-Rules are vectorised string operations; ftfy, far too slow to run per row, sees each distinct non-ASCII
-value once.
+A chunk's columns arrive dictionary-encoded (`distinct`): the rules run on each column's distinct values only, with
+Arrow's string kernels, and a rule's count is the lines whose value it changed. ftfy, far too slow to run per row,
+sees each distinct non-ASCII value once. The same distinct values give each line's hash, from which the reader finds
+the file's exact duplicate lines.
 """
 
 from collections import Counter
@@ -9,7 +11,10 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 import ftfy
+import numpy as np
 import pandas as pd
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 from synapse_pipeline.lib import markdown
 
@@ -22,53 +27,87 @@ CLEANING_RULES: dict[str, str] = {
     PRODUCT_SPELLING: "one spelling per product form ('rolo' -> 'Rolo')",
 }
 PRODUCT_COLUMNS = frozenset({"produto"})
+NULL_HASH = np.uint64(0x9E3779B97F4A7C15)  # an empty field's hash: no text hashes to it in practice
+HASH_MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: a line's hash mixes its fields' in their order
 
-Rule = Callable[[pd.Series], pd.Series]
+Rule = Callable[[arrow.Array], arrow.Array]
 
 
-def _repair(values: pd.Series) -> pd.Series:
-    """ftfy on the distinct non-ASCII values only: plain ASCII cannot be double-encoded."""
-    suspect = values.notna() & ~values.str.isascii().fillna(True).astype(bool)
-    if not suspect.any():
+def distinct(raw: arrow.Table, columns: list[str]) -> dict[str, arrow.DictionaryArray]:
+    """The chunk's text columns dictionary-encoded: each distinct value once, and each line's index into them (null
+    for an empty field)."""
+    return {column: pc.dictionary_encode(raw[column].combine_chunks()) for column in columns}
+
+
+def line_hashes(columns: Mapping[str, arrow.DictionaryArray]) -> np.ndarray:
+    """A 64-bit hash of each line's raw values: equal lines, equal hashes (each distinct value hashed once)."""
+    combined: np.ndarray | None = None
+    for encoded in columns.values():
+        values = pd.util.hash_array(encoded.dictionary.to_numpy(zero_copy_only=False), categorize=False)
+        indices = encoded.indices.fill_null(-1).to_numpy()
+        hashed = np.full(len(indices), NULL_HASH, dtype=np.uint64)
+        present = indices >= 0
+        hashed[present] = values[indices[present]]  # a column empty on every line has no distinct value at all
+        combined = hashed if combined is None else combined * HASH_MULTIPLIER ^ hashed  # wraps around, as meant
+    return combined if combined is not None else np.zeros(0, dtype=np.uint64)
+
+
+def _repair(values: arrow.Array) -> arrow.Array:
+    """ftfy on the non-ASCII values only: plain ASCII cannot be double-encoded."""
+    suspect = pc.invert(pc.string_is_ascii(values))
+    if not pc.any(suspect).as_py():
         return values
-    repaired = {v: ftfy.fix_encoding(v) for v in values[suspect].unique()}
-    result = values.copy()
-    result[suspect] = values[suspect].map(repaired)
-    return result
+    repaired = [ftfy.fix_encoding(value) for value in pc.filter(values, suspect).to_pylist()]
+    return pc.replace_with_mask(values, suspect, arrow.array(repaired, values.type))
 
 
-def _trim(values: pd.Series) -> pd.Series:
-    return values.str.strip()
+def _trim(values: arrow.Array) -> arrow.Array:
+    return pc.utf8_trim_whitespace(values)
 
 
-def _product_spelling(values: pd.Series) -> pd.Series:
-    return values.str.capitalize()
+def _product_spelling(values: arrow.Array) -> arrow.Array:
+    return pc.utf8_capitalize(values)
 
 
 class Cleaner:
-    """Applies the cleaning rules to raw string chunks and counts the values each rule changed."""
+    """Applies the cleaning rules to a chunk's dictionary-encoded text columns and counts the lines each rule
+    changed."""
 
-    def clean(self, raw: pd.DataFrame, counts: Counter[str]) -> pd.DataFrame:
+    def clean(
+        self, raw: arrow.Table, columns: Mapping[str, arrow.DictionaryArray], counts: Counter[str], index: pd.Index
+    ) -> pd.DataFrame:
+        """The cleaned chunk as text (a value cleaned down to nothing: null), indexed by `index`; `columns` are
+        `raw`'s, `distinct`."""
         cleaned = {}
-        for column in raw.columns:
+        for column, encoded in columns.items():
             rules: list[tuple[str, Rule]] = [(ENCODING_REPAIRED, _repair), (TRIMMED, _trim)]
             if column in PRODUCT_COLUMNS:
                 rules.append((PRODUCT_SPELLING, _product_spelling))
-            cleaned[column] = _clean_column(raw[column], rules, counts)
-        return pd.DataFrame(cleaned, index=raw.index)
+            cleaned[column] = _clean_column(raw[column], encoded, rules, counts)
+        return arrow.table(cleaned).to_pandas().set_axis(index)
 
 
-def _clean_column(values: pd.Series, rules: list[tuple[str, Rule]], counts: Counter[str]) -> pd.Series:
-    present = values.notna()
+def _clean_column(
+    raw: arrow.ChunkedArray, encoded: arrow.DictionaryArray, rules: list[tuple[str, Rule]], counts: Counter[str]
+) -> arrow.ChunkedArray | arrow.Array:
+    """The column with every rule applied to its distinct values, each rule counted by the lines it changed; the
+    raw column itself when no rule changed a value (most columns: nothing to rebuild)."""
+    values = encoded.dictionary
+    lines_per_value: np.ndarray | None = None
     for rule, fix in rules:
         fixed = fix(values)
         if fixed is values:  # the rule had nothing to do (plain ASCII needs no repair): nothing to compare
             continue
-        changed = int(((fixed != values) & present).sum())
-        if changed:
-            counts[rule] += changed
-        values = fixed
-    return values.mask(values == "")
+        changed = pc.not_equal(fixed, values).to_numpy(zero_copy_only=False)
+        if changed.any():
+            if lines_per_value is None:
+                lines_per_value = np.bincount(encoded.indices.drop_null().to_numpy(), minlength=len(values))
+            counts[rule] += int(lines_per_value[changed].sum())
+            values = fixed
+    empty = pc.equal(values, "")
+    if values is encoded.dictionary and not pc.any(empty).as_py():
+        return raw
+    return pc.take(pc.if_else(empty, arrow.scalar(None, values.type), values), encoded.indices)
 
 
 def cleaning_table(counts: Mapping[str, int]) -> dg.TableMetadataValue:

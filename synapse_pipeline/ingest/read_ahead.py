@@ -1,4 +1,7 @@
-"""Reading ahead: the next chunks are parsed, cleaned and validated in a thread while PostgreSQL ingests this one."""
+"""Reading ahead: the next chunks are made in a thread while this one is used: parsed, cleaned and validated while
+PostgreSQL ingests this one; parsed by Arrow while pandera validates this one; validated while this one is written.
+Arrow's parser, its kernels, the Parquet writer and the database driver leave Python's lock while they work, so the
+two sides run on two cores."""
 
 import queue
 import threading
@@ -17,8 +20,9 @@ class _Raised:
         self.error = error
 
 
-def read_ahead(items: Iterator[T], seconds: Counter[str], depth: int = 2) -> Iterator[T]:
-    """Yield `items`, produced up to `depth` ahead in a worker thread; the consumer's time goes to `seconds[LOAD]`.
+def read_ahead(items: Iterator[T], seconds: Counter[str] | None = None, depth: int = 2) -> Iterator[T]:
+    """Yield `items`, produced up to `depth` ahead in a worker thread; the consumer's time goes to `seconds[LOAD]`
+    (with `seconds`: the consumer times its own stages otherwise).
 
     An error in the producer is raised in the consumer; a consumer that stops early stops the producer.
     """
@@ -55,7 +59,8 @@ def read_ahead(items: Iterator[T], seconds: Counter[str], depth: int = 2) -> Ite
                 raise item.error
             started = time.perf_counter()
             yield item  # type: ignore[misc]
-            seconds[LOAD] += time.perf_counter() - started
+            if seconds is not None:
+                seconds[LOAD] += time.perf_counter() - started
     finally:
         stop.set()
         worker.join()

@@ -17,6 +17,7 @@ import pyarrow.parquet as parquet
 
 from synapse_pipeline.ingest.chunks import PANDAS_TYPES
 from synapse_pipeline.ingest.kinds import ExportError, ExportKind
+from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.lib.files import private_folder, written_atomically
 
@@ -47,12 +48,13 @@ def arrow_schema(kind: ExportKind) -> arrow.Schema:
 
 def write_result(reader: ExportReader, target: Path) -> bool:
     """Read, clean and validate the whole file once, writing its valid chunks to `target` (one row group each, in
-    file order, so a month's load skips the groups that hold none of its dates); False, and no file, if invalid."""
+    file order, so a month's load skips the groups that hold none of its dates); False, and no file, if invalid.
+    The next chunk is validated in a thread while one is written."""
     schema = arrow_schema(reader.kind)
     try:
         with written_atomically(target, private=True) as partial:
             with parquet.ParquetWriter(partial, schema, compression=COMPRESSION) as writer:
-                for chunk in reader.chunks():
+                for chunk in read_ahead(reader.chunks(), depth=1):
                     started = time.perf_counter()
                     writer.write_table(arrow.Table.from_pandas(chunk, preserve_index=False).cast(schema))
                     reader.report.stage_seconds[WRITE_RESULT] += time.perf_counter() - started
