@@ -15,8 +15,8 @@ from synapse_pipeline.reports.model import SkuSituation, StockAdvice
 
 
 def latest_billed_month(conn: Connection) -> date | None:
-    """The month of the latest billing line, as the KPI tables hold it (the forecast's `demanda_mensal`, for the
-    advice it made)."""
+    """The month of the latest billing line, as the KPI tables hold it; the advice's own is `demanda_mensal`'s, the
+    billing it was made from (`advice_snapshot`)."""
     latest = conn.execute(text("SELECT MAX(mes) FROM giro_sku")).scalar()
     return None if latest is None else as_date(latest)
 
