@@ -32,6 +32,7 @@ from synapse_pipeline.forecast.stock import abc_classes, xyz_class
 from synapse_pipeline.kpis.assets import faturamento_diario
 from synapse_pipeline.lib.dates import add_months
 from synapse_pipeline.reports.forecast_section import forecast_section
+from synapse_pipeline.reports.stock_advice import advice_snapshot
 from synapse_pipeline.warehouse.models import Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 from tests.support import billing_line, one_client_warehouse, stock_line
@@ -302,7 +303,10 @@ def test_no_report_shows_a_forecast_or_advice_that_saw_after_its_month(
     """The forecast saw up to mes_base (July); the advice, billing to 1 Aug and the snapshot of 4 Aug."""
     assert materialize(warehouse_url).success
     with forecast_engine.connect() as conn:
-        sections = {month: forecast_section(conn, month) for month in (date(2025, m, 1) for m in range(1, 10))}
+        sections = {
+            month: forecast_section(conn, month, advice_snapshot(conn, month))
+            for month in (date(2025, m, 1) for m in range(1, 10))
+        }
     assert [m.month for m, s in sections.items() if s is not None] == [7, 8, 9]
     for month, section in sections.items():
         if section is not None:

@@ -13,7 +13,6 @@ from synapse_pipeline.forecast.tables import AVALIACAO_PREVISAO, PREVISAO_DEMAND
 from synapse_pipeline.lib.dates import as_date
 from synapse_pipeline.lib.numbers import real
 from synapse_pipeline.reports.model import ForecastLine, ForecastSection, ReorderLine
-from synapse_pipeline.reports.stock_advice import advice_snapshot
 
 TOP_FORECAST = 10
 REORDER_LINES = 15
@@ -21,10 +20,9 @@ TO_BUY = ("ruptura", "repor")
 SPORADIC = (INTERMITENTE, IRREGULAR)  # sold in few months: their safety stock dwarfs their expected demand
 
 
-def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLine], tuple[float, ...]]:
-    """The snapshot and the largest purchases, in the latest billed month's report (`stock_advice`); and of every
+def _reorder(conn: Connection, snapshot: date | None) -> tuple[date | None, list[ReorderLine], tuple[float, ...]]:
+    """The advice's snapshot and largest purchases (none: not this month's, see `advice_snapshot`); and of every
     SKU to buy: how many, the purchase, the demand it covers, the safety stock and the stock, in tonnes."""
-    snapshot = advice_snapshot(conn, month)
     if snapshot is None:
         return None, [], (0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0)
     to_buy = {"a": TO_BUY[0], "b": TO_BUY[1]}
@@ -58,8 +56,9 @@ def _reorder(conn: Connection, month: date) -> tuple[date | None, list[ReorderLi
     )  # fmt: skip
 
 
-def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
-    """The section of `month`'s report, or None when no forecast was made by the month's end."""
+def forecast_section(conn: Connection, month: date, advice_at: date | None) -> ForecastSection | None:
+    """The section of `month`'s report, or None when no forecast was made by the month's end; its purchases are
+    those of the stock advice made on `advice_at` (`stock_advice.advice_snapshot`), none when None."""
     tables = inspect(conn)
     if not all(tables.has_table(t.name) for t in (PREVISAO_DEMANDA, AVALIACAO_PREVISAO, RECOMENDACAO_ESTOQUE)):
         return None
@@ -94,7 +93,7 @@ def forecast_section(conn: Connection, month: date) -> ForecastSection | None:
     }
     wape, bias, coverage = (None if value is None else real(value) for value in scores.get(model, (None,) * 3))
     naive = scores.get("naive", (None,))[0]
-    snapshot, reorder, (count, tonnes, cover, safety, stock, *sporadic) = _reorder(conn, month)
+    snapshot, reorder, (count, tonnes, cover, safety, stock, *sporadic) = _reorder(conn, advice_at)
     return ForecastSection(
         base=as_date(base),
         model=str(model),

@@ -18,7 +18,7 @@ from synapse_pipeline.reports.model import (
     StockSection,
     report_month,
 )
-from synapse_pipeline.reports.stock_advice import latest_billed_month, stock_advice
+from synapse_pipeline.reports.stock_advice import advice_snapshot, latest_billed_month, stock_advice
 from synapse_pipeline.warehouse.models import Report
 
 TOP_CLIENTS = 10
@@ -40,7 +40,7 @@ def _headlines(conn: Connection, first: date, last: date) -> dict[date, Headline
     }
 
 
-def _stock(conn: Connection, month: date) -> StockSection | None:
+def _stock(conn: Connection, month: date, advice_at: date | None) -> StockSection | None:
     month_end = add_months(month, 1) - timedelta(days=1)
     # The latest billed month's report takes the latest snapshot even when the export dates it after the month.
     until = "" if month == latest_billed_month(conn) else " WHERE data_estoque <= :end"
@@ -67,7 +67,7 @@ def _stock(conn: Connection, month: date) -> StockSection | None:
         ),
         at,
     ).one()
-    advice = stock_advice(conn, month)
+    advice = stock_advice(conn, advice_at)
     obsolescence = [
         ObsolescenceLine(centro, grupo, real(tonnes), real(share or 0))
         for centro, grupo, tonnes, share in conn.execute(
@@ -115,6 +115,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         return None
     year_before = _headlines(conn, add_months(month, -12), add_months(month, -12))
     params = {"month": month.isoformat()}
+    advice_at = advice_snapshot(conn, month)  # the stock section counts the advice, the forecast lists its purchases
     clients = [
         ClientShare(nome, real(net), real(net) / current.net_tonnes if current.net_tonnes else 0.0)
         for nome, net in conn.execute(
@@ -155,7 +156,7 @@ def monthly_report(conn: Connection, month: date) -> MonthlyReport | None:
         top_clients=clients,
         regions=regions,
         mix=mix,
-        stock=_stock(conn, month),
-        forecast=forecast_section(conn, month),
+        stock=_stock(conn, month, advice_at),
+        forecast=forecast_section(conn, month, advice_at),
         partial_until=_partial_until(conn, month),
     )

@@ -35,9 +35,9 @@ def advice_snapshot(conn: Connection, month: date) -> date | None:
     return None if snapshot is None else as_date(snapshot)
 
 
-def stock_advice(conn: Connection, month: date) -> StockAdvice | None:
-    """Each action's SKUs and stock in `month`'s report (see the module's docstring for which month has it)."""
-    snapshot = advice_snapshot(conn, month)
+def stock_advice(conn: Connection, snapshot: date | None) -> StockAdvice | None:
+    """Each action's SKUs and stock, of the advice made on `snapshot` (`advice_snapshot`: None for a report that
+    does not show it)."""
     if snapshot is None:
         return None
     counted = {

@@ -4,6 +4,8 @@ A code without a word here fails the report's rendering (KeyError) rather than r
 check every code the forecast stage can store has one.
 """
 
+from synapse_pipeline.reports.formatting import tick
+
 MODELS = {
     "naive": "repetir o mês anterior",
     "seasonal_naive": "repetir o mesmo mês do ano anterior",
@@ -46,4 +48,4 @@ ACTION_RULES = {
 
 def action_rule(action: str, excess_weeks: float) -> str:
     """When `action` is given, with the policy's weeks of cover above which stock is excess."""
-    return ACTION_RULES[action].format(semanas=f"{excess_weeks:g}".replace(".", ","))
+    return ACTION_RULES[action].format(semanas=tick(excess_weeks))
