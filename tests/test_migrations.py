@@ -212,13 +212,20 @@ def _versions(url: str) -> list[str]:
 def test_two_migrations_at_once_apply_once_and_end_at_head(blank_url: str) -> None:
     """Two runs starting on a fresh warehouse at the same moment, each with its own engine."""
     start = threading.Barrier(2)
-    results: list[bool] = []
-    threads = [threading.Thread(target=lambda: results.append(_migrate(blank_url, start))) for _ in range(2)]
+    results: list[bool | Exception] = []
+
+    def migrate() -> None:
+        try:
+            results.append(_migrate(blank_url, start))
+        except Exception as error:  # kept, so that a lost race says why
+            results.append(error)
+
+    threads = [threading.Thread(target=migrate) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [False, True]
+    assert sorted(results, key=str) == [False, True], results
     assert _versions(blank_url) == [head()]
 
 

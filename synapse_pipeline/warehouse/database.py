@@ -1,5 +1,7 @@
 """Engines for both warehouses; their schema is the migrations' (`schema.py`)."""
 
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
@@ -12,6 +14,7 @@ from synapse_pipeline.settings import state_dir
 # SQLite has one writer at a time; another waits this long for it (sqlite3's default, 5 s, fails a run whose load
 # meets a KPI rebuild or a delivery of another run). Runs wait for each other instead, as on PostgreSQL's locks.
 SQLITE_BUSY_SECONDS = 600
+WAL_RETRY_SECONDS = 0.05  # between tries to switch a new file to WAL while another connection switches it
 
 
 SUPPORTED_KINDS = ("postgresql", "sqlite")  # the warehouses Synapse loads, backs up and restores
@@ -46,8 +49,22 @@ def masked(url: str | URL) -> str:
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _write_ahead_log(cursor)
     cursor.close()
+
+
+def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL, which it then keeps. The switch takes an exclusive lock without SQLite's busy wait:
+    two processes opening a new warehouse at once would fail one with "database is locked", so it is tried again."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 def _private_warehouse_file(path: Path) -> None:
