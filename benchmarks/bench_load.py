@@ -12,7 +12,7 @@ and the pipeline:
   - the headline: `--select faturamento_raw,faturamento --partition-range ...`, the file validated and every month
     loaded in one command, and, from the metadata, the stages of faturamento_raw (read, clean, validate: the one
     parse of the text, which also writes the validated result) and of the load inside the run (read validated
-    result, prepare CSV, load = COPY, rebuild indexes, check export unchanged);
+    result, prepare COPY rows, load = COPY, rebuild indexes, check export unchanged);
   - unless --loads-only, the KPI tables and the forecast (one command each) and the reports of every month
     (in-process, one run per month), on the whole loaded warehouse.
 Each figure is printed with its ratios to both references and the peak RSS of its process, then the issue's

@@ -1,12 +1,13 @@
 """The loaders' own contract on both databases: what goes in comes back out, value for value."""
 
 from collections import Counter
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 from sqlalchemy import select, text
 
-from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch, copy_csv
+from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.loads import in_window
 from synapse_pipeline.warehouse.models import Faturamento
@@ -30,11 +31,13 @@ def _lines(*days: str) -> pd.DataFrame:
     return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
 
 
-def test_dates_go_as_dates_and_times_survive(warehouse_url: str) -> None:
+def test_dates_times_and_every_decimal_survive(warehouse_url: str) -> None:
+    """PostgreSQL gets binary rows: the doubles must arrive as the decimals their text held, not the double's
+    binary expansion (0.806 is 0.80600000000000005 as a double), however many places they have."""
     midnight = _lines("2024-03-15", "2024-03-16")
     with_time = _lines("2024-03-17", "2024-03-17 10:30:15")
-    assert copy_csv(midnight).tobytes().startswith(b"2024-03-15,7,")
-    assert copy_csv(with_time).tobytes().startswith(b"2024-03-17 00:00:00.000000000,7,")
+    midnight["zs_peso_liquido"] = [0.806, -12345.6789]
+    midnight["giro_sku_cliente"] = [0.1 + 0.2, 5.0]
 
     engine = make_engine(warehouse_url)
     upgrade_schema(engine)
@@ -43,7 +46,9 @@ def test_dates_go_as_dates_and_times_survive(warehouse_url: str) -> None:
         conn.execute(text("INSERT INTO clientes (cod_cliente, nome) VALUES (7, 'Cliente 1')"))
         written = [
             copy_batch(conn, Faturamento.__table__, batch)
-            for batch in batches([midnight, with_time], conn.dialect.name, seconds, keep=in_window(*_march()))
+            for batch in batches(
+                [midnight, with_time], Faturamento.__table__, conn.dialect.name, seconds, keep=in_window(*_march())
+            )
         ]
         columns = (Faturamento.data, Faturamento.zs_peso_liquido, Faturamento.giro_sku_cliente)
         stored = list(conn.execute(select(*columns).order_by(Faturamento.data)))
@@ -51,15 +56,25 @@ def test_dates_go_as_dates_and_times_survive(warehouse_url: str) -> None:
 
     assert written == [2, 2] and seconds[PREPARE] > 0
     assert [row[0] for row in stored] == list(pd.concat([midnight, with_time])["data"].dt.to_pydatetime())
-    assert {(float(row[1]), float(row[2])) for row in stored} == {(1.25, -0.5)}
+    expected = [
+        (Decimal("0.806"), Decimal("0.30000000000000004")),
+        (Decimal("-12345.6789"), Decimal("5")),
+        (Decimal("1.25"), Decimal("-0.5")),
+        (Decimal("1.25"), Decimal("-0.5")),
+    ]
+    if engine.dialect.name == "postgresql":  # NUMERIC keeps the decimals exactly
+        assert [(row[1], row[2]) for row in stored] == expected
+    else:  # SQLite keeps the doubles (SQLAlchemy reads them back to ten places)
+        flat = [float(value) for row in stored for value in row[1:]]
+        assert flat == pytest.approx([float(value) for pair in expected for value in pair], abs=1e-10)
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
-def test_the_window_keeps_only_its_rows_and_only_postgresql_gets_csv(dialect: str) -> None:
+def test_the_window_keeps_only_its_rows_and_only_postgresql_gets_binary_rows(dialect: str) -> None:
     frame = _lines("2024-02-29 23:59:59", "2024-03-01", "2024-03-31 23:59:59", "2024-04-01")
-    (batch,) = batches([frame], dialect, Counter(), in_window(*_march()))
+    (batch,) = batches([frame], Faturamento.__table__, dialect, Counter(), in_window(*_march()))
     assert list(batch.frame["data"].astype(str)) == ["2024-03-01 00:00:00", "2024-03-31 23:59:59"]
-    assert (batch.csv is not None) == (dialect == "postgresql")
+    assert (batch.payload is not None) == (dialect == "postgresql")
 
 
 def _march() -> tuple[pd.Timestamp, pd.Timestamp]:

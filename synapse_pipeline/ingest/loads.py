@@ -152,7 +152,8 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
         warehouse.engine.begin() as conn,
         _unchanged_export(estoque_raw, ESTOQUE, seconds) as present,
     ):
-        chunks = batches(_timed_frames(estoque_raw.frames(), seconds), conn.dialect.name, seconds)
+        frames = _timed_frames(estoque_raw.frames(), seconds)
+        chunks = batches(frames, Estoque.__table__, conn.dialect.name, seconds)
         written = replace_estoque(conn, snapshots, read_ahead(chunks, seconds))
         total = row_count(conn, Estoque.__table__)
         preview = _preview(conn, Estoque.__table__, Estoque.data.in_(snapshots))
@@ -198,7 +199,7 @@ def faturamento(
         _unchanged_export(faturamento_raw, FATURAMENTO, seconds) as present,
     ):
         frames = _timed_frames(faturamento_raw.frames(start, end), seconds)
-        chunks = batches(frames, conn.dialect.name, seconds, keep=in_window(start, end))
+        chunks = batches(frames, Faturamento.__table__, conn.dialect.name, seconds, keep=in_window(start, end))
         counted = _logging_progress(read_ahead(chunks, seconds), incoming, context.log)
         load = replace_faturamento(conn, start, end, counted, incoming)
         previews = {key: _month_preview(conn, key) for key in context.partition_keys}

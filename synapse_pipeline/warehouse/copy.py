@@ -1,65 +1,121 @@
-"""COPY payloads: typed frames made into the CSV PostgreSQL's `COPY` reads (psycopg 3), or rows for SQLite.
+"""COPY payloads: typed frames made into the binary rows PostgreSQL's `COPY` reads (psycopg 3), or rows for SQLite.
 
 Batches are made in the read-ahead thread; `copy_batch` writes one inside the caller's transaction.
 """
 
-import io
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Table
+from pgpq import ArrowToPostgresBinaryEncoder
+from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, Integer, Numeric, Table
+from sqlalchemy.types import TypeEngine
 
-CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
-PREPARE = "prepare CSV"  # the stage that turns typed chunks into COPY's input
+PREPARE = "prepare COPY rows"  # the stage that turns typed chunks into COPY's input
+# The finest decimal a numeric value is sent with (the exports' weights have three places), and the integers a double
+# holds exactly: a decimal's digits must be one of them.
+MAX_SCALE = 9
+EXACT_INTEGERS = 2.0**53
+DECIMAL_DIGITS = 38  # Arrow's decimal128
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Rows on their way into a table, with the CSV that COPY reads on PostgreSQL already made.
+    """Rows on their way into a table, with the binary rows that COPY reads on PostgreSQL already made.
 
-    Batches are made in the read-ahead thread, so the loading thread only sends while PostgreSQL parses.
+    Batches are made in the read-ahead thread, so the loading thread only sends while PostgreSQL stores.
     """
 
     frame: pd.DataFrame
-    csv: memoryview | None = None
+    payload: bytes | None = None
 
 
 def batches(
     frames: Iterable[pd.DataFrame],
+    table: Table,
     dialect: str,
     seconds: Counter[str],
     keep: Callable[[pd.DataFrame], pd.Series] | None = None,
 ) -> Iterator[Batch]:
-    """The frames' rows (those `keep` selects) as batches for `dialect`; the time taken goes to `seconds[PREPARE]`."""
+    """The frames' rows (those `keep` selects) as batches of `table` for `dialect`; the time taken goes to
+    `seconds[PREPARE]`."""
     for frame in frames:
         started = time.perf_counter()
         if keep is not None:
             frame = frame[keep(frame)]
-        batch = Batch(frame, copy_csv(frame) if dialect == "postgresql" and not frame.empty else None)
+        batch = Batch(frame, copy_binary(frame, table) if dialect == "postgresql" and not frame.empty else None)
         seconds[PREPARE] += time.perf_counter() - started
         yield batch
 
 
-def copy_csv(frame: pd.DataFrame) -> memoryview:
-    """`frame` as COPY's CSV, by Arrow's writer (C++: several times faster than pandas' to_csv).
+def copy_binary(frame: pd.DataFrame, table: Table) -> bytes:
+    """`frame` in COPY's binary format, encoded from Arrow by pgpq (Rust): PostgreSQL stores it about a third faster
+    than the same rows as CSV, having no text to parse into numbers and dates.
 
-    Timestamps that are all midnight go as dates: a sixth fewer bytes for PostgreSQL to parse, the same values.
+    Binary values must be of their column's own type, so each column is cast to it first: integers to the column's
+    width (one too large fails, as CSV would), timestamps to microseconds, doubles to the exact decimals CSV's text
+    would have stored.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, column in enumerate(table.columns):
-        if pa.types.is_timestamp(column.type):
-            days = column.cast(pa.date32())
-            if pc.all(pc.equal(days.cast(column.type), column)).as_py() is not False:
-                table = table.set_column(i, table.field(i).name, days)
-    payload = io.BytesIO()
-    pa_csv.write_csv(table, payload, CSV_OPTIONS)
-    return payload.getbuffer()
+    rows = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = [_as_column_type(rows[name], table.c[name].type) for name in rows.column_names]
+    typed = pa.table(columns, names=rows.column_names)
+    encoder = ArrowToPostgresBinaryEncoder(typed.schema)
+    return b"".join([encoder.write_header(), *(encoder.write_batch(b) for b in typed.to_batches()), encoder.finish()])
+
+
+def _as_column_type(values: pa.ChunkedArray, type_: TypeEngine) -> pa.ChunkedArray:
+    if isinstance(type_, BigInteger):
+        return values.cast(pa.int64())
+    if isinstance(type_, Integer):
+        return values.cast(pa.int32())
+    if isinstance(type_, Numeric):
+        return _exact_decimal(values)
+    if isinstance(type_, DateTime):
+        return values.cast(pa.timestamp("us"))
+    if isinstance(type_, Date):
+        return values.cast(pa.date32())
+    if isinstance(type_, Boolean):
+        return values.cast(pa.bool_())
+    return values.cast(pa.large_string())
+
+
+def _exact_decimal(values: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Numbers as decimals. A double goes as the decimal with the fewest places (at most MAX_SCALE) that gives it
+    back, which is the value CSV's shortest text would have sent; vectorised, since Arrow's own cast from text is
+    two orders of magnitude slower."""
+    if pa.types.is_decimal(values.type):
+        return values
+    if pa.types.is_integer(values.type):
+        return values.cast(pa.decimal128(DECIMAL_DIGITS, 0))
+    doubles = values.combine_chunks()
+    present = doubles.is_valid()
+    numbers = doubles.fill_null(0.0).to_numpy()
+    for scale in range(MAX_SCALE + 1):
+        units = np.rint(numbers * 10.0**scale)
+        if np.all(np.abs(units) < EXACT_INTEGERS) and np.array_equal(units / 10.0**scale, numbers):
+            break
+    else:
+        return _decimal_from_text(doubles)
+    whole = units.astype(np.int64)
+    limbs = np.column_stack([whole, whole >> 63])  # each value as 128 bits, little-endian two's complement
+    decimals = pa.Array.from_buffers(pa.decimal128(DECIMAL_DIGITS, scale), len(whole), [None, pa.py_buffer(limbs)])
+    return pc.if_else(present, decimals, pa.scalar(None, decimals.type))
+
+
+def _decimal_from_text(doubles: pa.Array) -> pa.Array:
+    """Doubles finer than MAX_SCALE places, through their shortest text, at the fewest places that hold it exactly."""
+    text = pc.cast(doubles, pa.string())
+    for scale in range(DECIMAL_DIGITS):
+        try:
+            return pc.cast(text, pa.decimal128(DECIMAL_DIGITS, scale))  # refuses a value it would have to round
+        except pa.ArrowInvalid:
+            continue
+    raise ValueError(f"a number does not fit {DECIMAL_DIGITS} digits: {doubles.slice(0, 3)}")
 
 
 def copy_batch(conn: Connection, table: Table, batch: Batch) -> int:
@@ -70,10 +126,10 @@ def copy_batch(conn: Connection, table: Table, batch: Batch) -> int:
     if conn.dialect.name == "postgresql":
         quote = conn.dialect.identifier_preparer.quote
         columns = ", ".join(quote(c) for c in frame.columns)
-        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT binary)"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(sql) as copy:
-            copy.write(batch.csv if batch.csv is not None else copy_csv(frame))
+            copy.write(batch.payload if batch.payload is not None else copy_binary(frame, table))
     else:
         conn.execute(table.insert(), frame.to_dict("records"))
     return len(frame)
