@@ -22,6 +22,7 @@ PREPARE = "prepare COPY rows"  # the stage that turns typed chunks into COPY's i
 MAX_SCALE = 9
 EXACT_INTEGERS = 2.0**53
 DECIMAL_DIGITS = 38  # Arrow's decimal128
+PIECE_ROWS = 25_000  # rows encoded at a time: a batch's binary rows are sent in pieces, never copied whole
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Batch:
     """
 
     frame: pd.DataFrame
-    payload: bytes | None = None
+    payload: tuple[bytes, ...] | None = None
 
 
 def batches(
@@ -53,7 +54,7 @@ def batches(
         yield batch
 
 
-def copy_binary(frame: pd.DataFrame, table: Table) -> bytes:
+def copy_binary(frame: pd.DataFrame, table: Table) -> tuple[bytes, ...]:
     """`frame` in COPY's binary format, encoded from Arrow by pgpq (Rust): PostgreSQL stores it about a third faster
     than the same rows as CSV, having no text to parse into numbers and dates.
 
@@ -65,7 +66,8 @@ def copy_binary(frame: pd.DataFrame, table: Table) -> bytes:
     columns = [_as_column_type(rows[name], table.c[name].type) for name in rows.column_names]
     typed = pa.table(columns, names=rows.column_names)
     encoder = ArrowToPostgresBinaryEncoder(typed.schema)
-    return b"".join([encoder.write_header(), *(encoder.write_batch(b) for b in typed.to_batches()), encoder.finish()])
+    pieces = (encoder.write_batch(b) for b in typed.to_batches(max_chunksize=PIECE_ROWS))
+    return (encoder.write_header(), *pieces, encoder.finish())
 
 
 def _as_column_type(values: pa.ChunkedArray, type_: TypeEngine) -> pa.ChunkedArray:
@@ -129,7 +131,8 @@ def copy_batch(conn: Connection, table: Table, batch: Batch) -> int:
         sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT binary)"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(sql) as copy:
-            copy.write(batch.payload if batch.payload is not None else copy_binary(frame, table))
+            for piece in batch.payload if batch.payload is not None else copy_binary(frame, table):
+                copy.write(piece)
     else:
         conn.execute(table.insert(), frame.to_dict("records"))
     return len(frame)
