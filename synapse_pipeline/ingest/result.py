@@ -24,6 +24,8 @@ from synapse_pipeline.lib.files import private_folder, written_atomically
 DATE_COLUMN = "data"
 # Fast to write and read back; the file is a hand-off between two steps, not an archive.
 COMPRESSION = "lz4"
+# Columns whose values are nearly all different (a batch code per line): a dictionary for them is built, then dropped.
+UNIQUE_PER_LINE = frozenset({"lote"})
 WRITE_RESULT = "write validated result"  # a stage of the raw asset, beside read, clean and validate
 
 
@@ -53,7 +55,14 @@ def write_result(reader: ExportReader, target: Path) -> bool:
     schema = arrow_schema(reader.kind)
     try:
         with written_atomically(target, private=True) as partial:
-            with parquet.ParquetWriter(partial, schema, compression=COMPRESSION) as writer:
+            dictionary = [column for column in schema.names if column not in UNIQUE_PER_LINE]
+            with parquet.ParquetWriter(
+                partial,
+                schema,
+                compression=COMPRESSION,
+                use_dictionary=dictionary,
+                write_statistics=[DATE_COLUMN],  # what a month's load skips row groups by; the rest were never read
+            ) as writer:
                 for chunk in read_ahead(reader.chunks(), depth=1):
                     started = time.perf_counter()
                     writer.write_table(arrow.Table.from_pandas(chunk, preserve_index=False).cast(schema))
