@@ -5,13 +5,15 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Text, cast, select, text
+from sqlalchemy.engine import URL
 
 from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.loads import in_window
 from synapse_pipeline.warehouse.models import Faturamento
 from synapse_pipeline.warehouse.schema import upgrade_schema
+from tests.support import empty_tables
 
 TEXT_COLUMNS = ("lote", "origem", "zs_gr_mercad", "produto", "cod_produto", "zs_centro", "zs_cidade")
 
@@ -79,3 +81,21 @@ def test_the_window_keeps_only_its_rows_and_only_postgresql_gets_binary_rows(dia
 
 def _march() -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp("2024-03-01").to_pydatetime(), pd.Timestamp("2024-04-01").to_pydatetime()
+
+
+def test_a_weight_is_stored_alike_whatever_else_its_batch_holds(pg_database: URL) -> None:
+    """PostgreSQL keeps a NUMERIC's places: 0.5 loaded beside 0.806 must not read 0.500 where 0.5 loaded alone
+    reads 0.5, or the sums of a month loaded again would differ in their digits from a full load's."""
+    alone, beside = _lines("2024-03-15"), _lines("2024-03-16", "2024-03-17")
+    alone["zs_peso_liquido"] = [0.5]
+    beside["zs_peso_liquido"] = [0.5, 0.806]
+    engine = make_engine(pg_database)
+    upgrade_schema(engine)
+    empty_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clientes (cod_cliente, nome) VALUES (7, 'Cliente 1')"))
+        for batch in batches([alone, beside], Faturamento.__table__, "postgresql", Counter()):
+            copy_batch(conn, Faturamento.__table__, batch)
+        stored = list(conn.scalars(select(cast(Faturamento.zs_peso_liquido, Text)).order_by(Faturamento.data)))
+    engine.dispose()
+    assert stored == ["0.500", "0.500", "0.806"]

@@ -17,9 +17,10 @@ from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, Integer,
 from sqlalchemy.types import TypeEngine
 
 PREPARE = "prepare COPY rows"  # the stage that turns typed chunks into COPY's input
-# The finest decimal a numeric value is sent with (the exports' weights have three places), and the integers a double
-# holds exactly: a decimal's digits must be one of them.
-MAX_SCALE = 9
+# Numbers go at three decimal places whatever a batch holds (the exports' weights are tonnes to the kilogram): a value
+# is stored alike in a full load and in a month loaded again, and sums of it keep one scale. A finer value goes through
+# its text; a decimal's digits must be an integer a double holds exactly.
+DECIMAL_PLACES = 3
 EXACT_INTEGERS = 2.0**53
 DECIMAL_DIGITS = 38  # Arrow's decimal128
 PIECE_ROWS = 25_000  # rows encoded at a time: a batch's binary rows are sent in pieces, never copied whole
@@ -59,8 +60,8 @@ def copy_binary(frame: pd.DataFrame, table: Table) -> tuple[bytes, ...]:
     than the same rows as CSV, having no text to parse into numbers and dates.
 
     Binary values must be of their column's own type, so each column is cast to it first: integers to the column's
-    width (one too large fails, as CSV would), timestamps to microseconds, doubles to the exact decimals CSV's text
-    would have stored.
+    width (one too large fails, as CSV would), timestamps to microseconds, numbers to the exact decimals CSV's text
+    would have stored (at three places: 47.350 where CSV stored 47.35).
     """
     rows = pa.Table.from_pandas(frame, preserve_index=False)
     columns = [_as_column_type(rows[name], table.c[name].type) for name in rows.column_names]
@@ -87,32 +88,28 @@ def _as_column_type(values: pa.ChunkedArray, type_: TypeEngine) -> pa.ChunkedArr
 
 
 def _exact_decimal(values: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Numbers as decimals. A double goes as the decimal with the fewest places (at most MAX_SCALE) that gives it
-    back, which is the value CSV's shortest text would have sent; vectorised, since Arrow's own cast from text is
-    two orders of magnitude slower."""
+    """Numbers as decimals at DECIMAL_PLACES, each the value CSV's shortest text would have sent; vectorised, since
+    Arrow's own cast from text is two orders of magnitude slower."""
     if pa.types.is_decimal(values.type):
         return values
-    if pa.types.is_integer(values.type):
-        return values.cast(pa.decimal128(DECIMAL_DIGITS, 0))
-    doubles = values.combine_chunks()
+    doubles = values.combine_chunks().cast(pa.float64())
     present = doubles.is_valid()
     numbers = doubles.fill_null(0.0).to_numpy()
-    for scale in range(MAX_SCALE + 1):
-        units = np.rint(numbers * 10.0**scale)
-        if np.all(np.abs(units) < EXACT_INTEGERS) and np.array_equal(units / 10.0**scale, numbers):
-            break
-    else:
+    units = np.rint(numbers * 10.0**DECIMAL_PLACES)
+    if not (np.all(np.abs(units) < EXACT_INTEGERS) and np.array_equal(units / 10.0**DECIMAL_PLACES, numbers)):
         return _decimal_from_text(doubles)
     whole = units.astype(np.int64)
     limbs = np.column_stack([whole, whole >> 63])  # each value as 128 bits, little-endian two's complement
-    decimals = pa.Array.from_buffers(pa.decimal128(DECIMAL_DIGITS, scale), len(whole), [None, pa.py_buffer(limbs)])
+    decimals = pa.Array.from_buffers(
+        pa.decimal128(DECIMAL_DIGITS, DECIMAL_PLACES), len(whole), [None, pa.py_buffer(limbs)]
+    )
     return pc.if_else(present, decimals, pa.scalar(None, decimals.type))
 
 
 def _decimal_from_text(doubles: pa.Array) -> pa.Array:
-    """Doubles finer than MAX_SCALE places, through their shortest text, at the fewest places that hold it exactly."""
+    """Doubles finer than DECIMAL_PLACES, through their shortest text, at the fewest places that hold them exactly."""
     text = pc.cast(doubles, pa.string())
-    for scale in range(DECIMAL_DIGITS):
+    for scale in range(DECIMAL_PLACES, DECIMAL_DIGITS):
         try:
             return pc.cast(text, pa.decimal128(DECIMAL_DIGITS, scale))  # refuses a value it would have to round
         except pa.ArrowInvalid:
