@@ -64,3 +64,12 @@ def test_the_help_lists_every_command_by_its_own_first_line() -> None:
     own = {name: synapse.get_command(context, name).get_short_help_str(200) for name in COMMANDS}  # type: ignore[union-attr]
     assert listed == own
     assert synapse.list_commands(context) == sorted(COMMANDS)
+
+
+def test_loading_the_definitions_leaves_drawing_fitting_and_repairing_to_their_steps() -> None:
+    """Every Dagster process (code server, run worker, daemon) loads the definitions: matplotlib, LightGBM and ftfy
+    (0.7 s together) are imported by the steps that draw charts, fit the forecast or repair text, not there."""
+    lazy = ("matplotlib", "lightgbm", "ftfy")
+    probe = f"import sys, synapse_pipeline.definitions; print(','.join(m for m in {lazy} if m in sys.modules))"
+    said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert said.stdout.strip() == ""

@@ -12,7 +12,6 @@ base forecaster's SKU forecasts are scaled so that they add up to it. On the exp
 a median leaves out (new SKUs, the year's growth) without changing which SKU gets what share.
 """
 
-import lightgbm as lgb
 import numpy as np
 
 from synapse_pipeline.forecast.classes import CLASSES, demand_classes
@@ -90,6 +89,8 @@ def gradient_boosting(history: np.ndarray, horizons: int) -> np.ndarray:
     scale = sku_scale(history)
     if sum(len(t) for t in targets) < 2 * int(PARAMETERS["min_data_in_leaf"]):  # type: ignore[call-overload]
         return np.clip(np.repeat(scale[:, None], horizons, axis=1), 0.0, None)
+    import lightgbm as lgb  # 0.12 s at every Dagster process's start otherwise; only the forecast fits
+
     data = lgb.Dataset(np.vstack(rows), np.concatenate(targets), weight=np.concatenate(weights))
     model = lgb.train(PARAMETERS, data, num_boost_round=ROUNDS)
     forecast = np.zeros((len(history), horizons))

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 import dagster as dg
-import ftfy
 import numpy as np
 import pandas as pd
 import pyarrow as arrow
@@ -57,6 +56,8 @@ def _repair(values: arrow.Array) -> arrow.Array:
     suspect = pc.invert(pc.string_is_ascii(values))
     if not pc.any(suspect).as_py():
         return values
+    import ftfy  # 0.16 s at every Dagster process's start otherwise; most exports never need it
+
     repaired = [ftfy.fix_encoding(value) for value in pc.filter(values, suspect).to_pylist()]
     return pc.replace_with_mask(values, suspect, arrow.array(repaired, values.type))
 

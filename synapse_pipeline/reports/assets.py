@@ -11,7 +11,6 @@ from synapse_pipeline.forecast.tables import FORECAST_TABLES
 from synapse_pipeline.ingest.partitions import SINGLE_RUN, monthly_partitions
 from synapse_pipeline.kpis.reconcile import all_disagreements
 from synapse_pipeline.lib.metadata_keys import WITHDRAWN_KEY
-from synapse_pipeline.reports.charts import draw_charts
 from synapse_pipeline.reports.mail import mail_form
 from synapse_pipeline.reports.model import MonthlyReport, report_name
 from synapse_pipeline.reports.queries import monthly_report
@@ -71,6 +70,8 @@ def _unchanged(conn: Connection, report: MonthlyReport, recorded: Mapping[str, d
 
 def _rendered(conn: Connection, report: MonthlyReport) -> dict[str, object]:
     """Draw the month's charts once, store the report and its mail form, and return what the UI shows of it."""
+    from synapse_pipeline.reports.charts import draw_charts  # matplotlib: imported by the steps that draw, only
+
     charts = draw_charts(report)
     html = render_report(report, charts)
     report_id = upsert_report(conn, report.name, html, mail_form(report, charts))

@@ -1,16 +1,15 @@
 """The report's four matplotlib charts, each drawn once as a PNG that serves every form of the report: inline as a
 `data:` URI in the stored HTML and the UI's preview, attached by Content-ID in the mail."""
 
-import base64
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
+from synapse_pipeline.reports.chart_image import Chart, palette
 from synapse_pipeline.reports.formatting import long_month, number, short_month, tick
 from synapse_pipeline.reports.model import MonthlyReport, StockSection
 
@@ -21,46 +20,11 @@ _MATPLOTLIB_RC = {"text.parse_math": False, "font.size": 11}
 _ACCENT, _MUTED = "#1f4e79", "#a9bfd6"
 _AGING_COLOURS = ("#4c956c", "#90a955", "#e9c46a", "#f4a261", "#c8553d")
 PNG_DPI = 150  # shown at CSS size by the `<img>`'s width: sharp on dense screens
-_PNG_COLOURS = 64
 CSS_PX_PER_INCH = 96
 _LABEL_WIDTH = 32
 # Charts are drawn at about 520 CSS px and never stretched wider: 11 pt text is 14.7 px on a desktop (the body's 14)
 # and, shrunk to a 400 px phone, still over 10 px.
 WIDTH_IN = 5.4
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A drawn chart: its PNG and the CSS size the report shows it at."""
-
-    title: str
-    png: bytes
-    width: int  # CSS pixels
-    height: int
-
-    @property
-    def data_uri(self) -> str:
-        """The PNG inline, for the stored HTML, which must stand alone (its `<img>` shows it at its CSS size)."""
-        return _data_uri(self.png)
-
-    @property
-    def css_size_data_uri(self) -> str:
-        """The same drawing scaled down to its CSS size, inline: the UI shows a markdown image at its natural size,
-        where the full PNG would be half as large again as the report's chart."""
-        scaled = Image.open(io.BytesIO(self.png)).convert("RGB").resize((self.width, self.height), Image.LANCZOS)
-        return _data_uri(_palette(scaled))
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-def _palette(image: Image.Image) -> bytes:
-    """A palette PNG: a chart has a few flat colours, and 64 of them make it about 4x smaller than matplotlib's RGBA
-    (mail size), with no visible change."""
-    palette = io.BytesIO()
-    image.quantize(colors=_PNG_COLOURS).save(palette, format="png", optimize=True)
-    return palette.getvalue()
 
 
 def _short(text: str) -> str:
@@ -166,7 +130,7 @@ def _png(figure: Figure) -> bytes:
     rendered = io.BytesIO()
     figure.savefig(rendered, format="png", dpi=PNG_DPI, metadata={"Software": None})
     rendered.seek(0)
-    return _palette(Image.open(rendered).convert("RGB"))
+    return palette(Image.open(rendered).convert("RGB"))
 
 
 def draw_charts(report: MonthlyReport) -> dict[str, Chart]:

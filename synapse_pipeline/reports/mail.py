@@ -7,7 +7,7 @@ Plain text and the report as HTML with its charts inline as palette PNGs (by Con
 from email import message_from_string, policy
 from email.message import EmailMessage
 
-from synapse_pipeline.reports.charts import Chart
+from synapse_pipeline.reports.chart_image import Chart
 from synapse_pipeline.reports.model import MonthlyReport
 from synapse_pipeline.reports.render import render_report, report_subject, report_text
 

@@ -3,15 +3,15 @@ mail), the markdown preview shown in Dagster's UI, and the email's subject and p
 the charts."""
 
 import hashlib
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from synapse_pipeline.lib import markdown
 from synapse_pipeline.lib.dates import add_months
-from synapse_pipeline.reports.charts import Chart
+from synapse_pipeline.reports.chart_image import Chart
 from synapse_pipeline.reports.forecast_text import honesty, purchase_reason
 from synapse_pipeline.reports.formatting import count, day, long_month, month_year, number, percent
 from synapse_pipeline.reports.headline import NO_DATA, NOT_APPLICABLE, headline_rows
@@ -25,6 +25,7 @@ TEXT_TEMPLATE = "relatorio_mensal.txt.j2"
 # is rendered again, one rendered with these is not.
 _RENDERING = (
     "templates/*.j2",
+    "chart_image.py",
     "charts.py",
     "formatting.py",
     "forecast_text.py",
@@ -35,7 +36,7 @@ _RENDERING = (
 )
 RENDERER_SHA256 = hashlib.sha256(
     b"".join(path.read_bytes() for pattern in _RENDERING for path in sorted(Path(__file__).parent.glob(pattern)))
-    + matplotlib.__version__.encode()
+    + version("matplotlib").encode()
 ).hexdigest()
 
 
