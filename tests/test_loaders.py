@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Boolean, Column, MetaData, Table, Text, cast, select, text
 from sqlalchemy.engine import URL
 
-from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch
+from synapse_pipeline.warehouse.copy import PREPARE, batches, copy_batch, copy_binary
 from synapse_pipeline.warehouse.database import make_engine
 from synapse_pipeline.warehouse.loads import in_window
 from synapse_pipeline.warehouse.models import Faturamento
@@ -99,3 +99,11 @@ def test_a_weight_is_stored_alike_whatever_else_its_batch_holds(pg_database: URL
         stored = list(conn.scalars(select(cast(Faturamento.zs_peso_liquido, Text)).order_by(Faturamento.data)))
     engine.dispose()
     assert stored == ["0.500", "0.500", "0.806"]
+
+
+def test_a_column_type_no_loaded_table_has_is_refused_by_name() -> None:
+    """Binary COPY must send each column in its own type: a new kind of column fails here, named, rather than at the
+    server as "incorrect binary data format"."""
+    flags = Table("flags", MetaData(), Column("ok", Boolean))
+    with pytest.raises(TypeError, match="Boolean"):
+        copy_binary(pd.DataFrame({"ok": [True]}), flags)

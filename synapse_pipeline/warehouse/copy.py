@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pgpq import ArrowToPostgresBinaryEncoder
-from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, Integer, Numeric, Table
+from sqlalchemy import Connection, DateTime, Integer, Numeric, String, Table
 from sqlalchemy.types import TypeEngine
 
 PREPARE = "prepare COPY rows"  # the stage that turns typed chunks into COPY's input
@@ -71,27 +71,26 @@ def copy_binary(frame: pd.DataFrame, table: Table) -> tuple[bytes, ...]:
     return (encoder.write_header(), *pieces, encoder.finish())
 
 
-def _as_column_type(values: pa.ChunkedArray, type_: TypeEngine) -> pa.ChunkedArray:
-    if isinstance(type_, BigInteger):
-        return values.cast(pa.int64())
-    if isinstance(type_, Integer):
-        return values.cast(pa.int32())
-    if isinstance(type_, Numeric):
+# The Arrow type each column type of the loaded tables goes as; their decimals are `_exact_decimal`'s.
+_BINARY_TYPES: dict[type[TypeEngine], pa.DataType] = {
+    Integer: pa.int32(),
+    DateTime: pa.timestamp("us"),
+    String: pa.large_string(),
+}
+
+
+def _as_column_type(values: pa.ChunkedArray, type_: TypeEngine) -> pa.Array | pa.ChunkedArray:
+    """The values as their column's own binary type; a column type no loaded table has is refused, by name."""
+    if type(type_) is Numeric:
         return _exact_decimal(values)
-    if isinstance(type_, DateTime):
-        return values.cast(pa.timestamp("us"))
-    if isinstance(type_, Date):
-        return values.cast(pa.date32())
-    if isinstance(type_, Boolean):
-        return values.cast(pa.bool_())
-    return values.cast(pa.large_string())
+    if type(type_) not in _BINARY_TYPES:
+        raise TypeError(f"no binary COPY for a {type_!r} column")
+    return values.cast(_BINARY_TYPES[type(type_)])
 
 
-def _exact_decimal(values: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def _exact_decimal(values: pa.ChunkedArray) -> pa.Array:
     """Numbers as decimals at DECIMAL_PLACES, each the value CSV's shortest text would have sent; vectorised, since
     Arrow's own cast from text is two orders of magnitude slower."""
-    if pa.types.is_decimal(values.type):
-        return values
     doubles = values.combine_chunks().cast(pa.float64())
     present = doubles.is_valid()
     numbers = doubles.fill_null(0.0).to_numpy()
