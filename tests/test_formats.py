@@ -1,5 +1,6 @@
 """Exports in the other shapes the ERP produces load to exactly the same rows as the plain UTF-8 ISO file."""
 
+import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -101,3 +102,35 @@ def test_a_byte_cp1252_lacks_is_seen_where_a_block_ends_inside_a_utf8_sequence(
     path = tmp_path / "faturamento.csv"
     path.write_bytes(b"a|b\nxy\xe1\x81Z|1\n")  # the first block ends on \xe1\x81, the next one's Z breaks UTF-8
     assert profile_file(path).encoding == "latin-1"
+
+
+def test_utf8_split_where_a_block_ends_then_a_latin_byte_is_a_mixed_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The euro sign is cut by the block end; the file is still UTF-8 elsewhere, so the later Latin byte is refused
+    as mixed encodings, not read as cp1252."""
+    monkeypatch.setattr("synapse_pipeline.ingest.profile.BLOCK_BYTES", 5)
+    path = tmp_path / "faturamento.csv"
+    path.write_bytes(b"a|b\n\xe2\x82\xacSAO PAULO\n\xe9|1\n")
+    with pytest.raises(ExportError, match=r"^faturamento.csv, line 3, column a: mixed encodings"):
+        profile_file(path)
+
+
+@pytest.mark.parametrize("block_bytes", [5, 1 << 23])
+def test_a_profile_reads_every_block_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int) -> None:
+    """Lines, line ends, quotes and the hash come out the same whatever the blocks the file is read in."""
+    monkeypatch.setattr("synapse_pipeline.ingest.profile.BLOCK_BYTES", block_bytes)
+    path = tmp_path / "faturamento.csv"
+    content = b'a|b\r\n"S\xc3\xa3o"|1\r\nlonger line|22\n'
+    path.write_bytes(content)
+    profile = profile_file(path)
+    assert (profile.data_lines, profile.line_ending, profile.has_quotes, profile.longest_line) == (2, "mixed", True, 15)
+    assert (profile.encoding, profile.size) == ("utf-8", len(content))
+    assert profile.sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_a_stray_carriage_return_in_a_quoted_line_is_named_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "faturamento.csv"
+    path.write_bytes(b'a|b|c\n"x"|1|2\n"y"|z\rq|\x00\n')
+    with pytest.raises(ExportError, match=r"^faturamento.csv, line 3, column c: NUL byte"):
+        profile_file(path)

@@ -50,11 +50,12 @@ FATURAMENTO = ExportKind("faturamento", "faturamento*.csv", FaturamentoExport, w
 def split_fields(line: str) -> list[str]:
     """A line's fields as spreadsheet tools write them: any field may be in double quotes, `""` a quote inside.
 
-    A line without quotes is simply split, whatever the length of its fields (`csv` refuses fields over 128 KiB).
+    A line without quotes is simply split, whatever the length of its fields (`csv` refuses fields over 128 KiB). A
+    stray carriage return inside the line reads as a space (`csv` refuses one outside quotes).
     """
     if QUOTE not in line:
         return line.split(DELIMITER)
-    return next(csv.reader([line], delimiter=DELIMITER, quotechar=QUOTE))
+    return next(csv.reader([line.replace("\r", " ")], delimiter=DELIMITER, quotechar=QUOTE))
 
 
 class ExportError(Exception):

@@ -6,7 +6,10 @@ before any parsing.
 
 import codecs
 import hashlib
+import itertools
 import re
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,12 +51,9 @@ def _position_of(offset: int, path: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """The file's sha256, read in blocks."""
-    digest = hashlib.sha256()
+    """The file's sha256 (read into one reused buffer: no block is allocated per read)."""
     with path.open("rb") as f:
-        while block := f.read(BLOCK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -65,8 +65,25 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+def _blocks(path: Path) -> Iterator[bytearray]:
+    """The file's bytes in blocks, read into two buffers in turn: a block stays intact while the next is read, no
+    longer (the last, shorter one is a copy)."""
+    buffers = (bytearray(BLOCK_BYTES), bytearray(BLOCK_BYTES))
+    with path.open("rb", buffering=0) as f:
+        for turn in itertools.count():
+            buffer = buffers[turn % 2]
+            count = f.readinto(buffer)
+            if not count:
+                return
+            yield buffer if count == len(buffer) else buffer[:count]
+
+
 def profile_file(path: Path) -> FileProfile:
-    """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1)."""
+    """Hash, count lines and detect the encoding (UTF-8 with or without BOM, else cp1252 or Latin-1).
+
+    The hash is taken in a thread (hashlib leaves Python's lock) while the block is scanned; each scan runs only
+    where its answer is not already known from a cheaper one (an ASCII block has no multibyte sequence, no '\r').
+    """
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
     size = newlines = crlf = longest_line = open_line = 0  # open_line: the bytes of the line a block ends inside
@@ -76,11 +93,14 @@ def profile_file(path: Path) -> FileProfile:
     nul_at: int | None = None
     cp1252_ok = True
     has_multibyte = has_quotes = False
-    with path.open("rb") as f:
-        while block := f.read(BLOCK_BYTES):
-            digest.update(block)
+    hashed: Future[None] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-sha256") as hasher:
+        for block in _blocks(path):
+            if hashed is not None:
+                hashed.result()  # the block before is hashed: its buffer is the next one read into
+            hashed = hasher.submit(digest.update, block)
             if not first:
-                first = block[:3]
+                first = bytes(block[:3])
             ends = np.flatnonzero(np.frombuffer(block, np.uint8) == LINE_END)
             if ends.size:
                 longest_line = max(longest_line, open_line + int(ends[0]) + 1, int(np.diff(ends).max(initial=0)))
@@ -88,25 +108,28 @@ def profile_file(path: Path) -> FileProfile:
             else:
                 open_line += len(block)
             newlines += ends.size
-            crlf += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
-            if utf8_error_at is None:
-                unfinished, _ = utf8.getstate()  # the end of the block before, if it stopped inside a sequence
+            crlf += (block.count(b"\r\n") if b"\r" in block else 0) + (last == b"\r" and block[:1] == b"\n")
+            ascii_block = block.isascii()
+            unfinished, _ = utf8.getstate()  # the end of the block before, if it stopped inside a sequence
+            if utf8_error_at is None and not (ascii_block and not unfinished):
                 try:
-                    utf8.decode(block)
+                    text = utf8.decode(block)
+                    has_multibyte = has_multibyte or not text.isascii()
                 except UnicodeDecodeError as error:
                     utf8_error_at = size + error.start
                     cp1252_ok = _decodes(unfinished, "cp1252")
-            if not has_multibyte:
+            # Past the first byte UTF-8 refuses, a multibyte sequence elsewhere means a mixed file, not a Latin one.
+            if utf8_error_at is not None and not has_multibyte and not ascii_block:
                 has_multibyte = UTF8_MULTIBYTE.search(block) is not None
             if nul_at is None and (at := block.find(b"\0")) >= 0:
                 nul_at = size + at
             has_quotes = has_quotes or QUOTE.encode() in block
             # cp1252 reads from where UTF-8 fails (`unfinished` included): the bytes before were ASCII, which it
             # reads, or the file is refused as mixed.
-            if cp1252_ok and utf8_error_at is not None:
+            if cp1252_ok and utf8_error_at is not None and not ascii_block:
                 cp1252_ok = _decodes(block, "cp1252")
             size += len(block)
-            last = block[-1:]
+            last = bytes(block[-1:])
     if size == 0:
         raise ExportError(f"{path.name}: empty file (no header line)")
     if nul_at is not None:  # UTF-16, or a copy cut short and padded with zeros: no text export holds one
