@@ -129,3 +129,41 @@ def test_a_load_waits_for_another_sqlite_writer_instead_of_failing(pipeline: Pip
     assert result.success, failure_message(result)
     assert waited > hold - 1  # it really met the other writer
     assert pipeline.checksums() == before
+
+
+def _overwrite_during_the_copy(url: str, export: Path, blocking: threading.Event, done: list[bool]) -> None:
+    """Hold the load at its COPY's foreign-key checks, overwrite the export meanwhile (still valid: its last line once
+    more), then let go."""
+    with psycopg.connect(libpq(url)) as blocker:
+        blocker.execute("SELECT * FROM clientes FOR UPDATE")
+        blocking.set()
+        deadline = time.monotonic() + 60
+        with psycopg.connect(libpq(url), autocommit=True) as watcher:
+            while not watcher.execute(WAITING_COPY).fetchone() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if time.monotonic() < deadline:
+                time.sleep(0.5)  # the check at the load's start, of a 2 MB file, is long done
+                original = export.read_bytes()
+                export.write_bytes(original + original.splitlines(keepends=True)[-1])
+                done.append(True)
+        blocker.rollback()
+
+
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
+def test_an_export_overwritten_while_its_load_writes_is_refused_and_rolled_back(pipeline: Pipeline) -> None:
+    """The second check runs once the last row is sent, beside the index rebuild: it still sees the new bytes."""
+    pipeline.load_all()
+    before = pipeline.checksums()
+    blocking, done = threading.Event(), []
+    export = pipeline.data_dir / "faturamento 1.csv"
+    writer = threading.Thread(target=_overwrite_during_the_copy, args=(pipeline.warehouse_url, export, blocking, done))
+    writer.start()
+    assert blocking.wait(timeout=30)
+
+    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
+    writer.join(timeout=60)
+
+    assert done, "the load never reached its COPY"
+    assert not result.success
+    assert "faturamento 1.csv changed while it was read for this load" in failure_message(result)
+    assert pipeline.checksums() == before

@@ -6,8 +6,10 @@ as the export still holds the bytes that were validated; only a lost connection 
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
 
 import dagster as dg
 import pandas as pd
@@ -37,6 +39,7 @@ READ_RESULT = "read validated result"  # the Parquet the raw asset wrote, in the
 CHECK_EXPORT = "check export unchanged"  # its sha256, before the load writes and before it commits
 BULK_METHOD = "bulk: COPY without indexes and foreign keys, then built again"
 # Row by row into the indexed table: PostgreSQL's COPY, SQLite's executemany (no COPY there, no bulk way either).
+T = TypeVar("T")
 ROW_METHODS = {"postgresql": "COPY into the indexed table", "sqlite": "executemany into the indexed table"}
 
 
@@ -100,19 +103,59 @@ def clientes(
     )
 
 
+class _ExportCheck:
+    """The export must still hold the validated bytes when the load starts and once it has written (a refusal then
+    rolls it back). Both hashes run in a thread beside the load, the second once the last row is sent, beside the
+    index rebuild: at 10M lines they took 1.6 s of its wall. An export moved away after validation is no other
+    version of it, and its validated rows load."""
+
+    def __init__(
+        self, validated: ValidatedExport, kind: ExportKind, checker: ThreadPoolExecutor, seconds: Counter[str]
+    ) -> None:
+        self._validated, self._kind, self._checker, self._seconds = validated, kind, checker, seconds
+        self._before = checker.submit(self._timed, validated.confirm_unchanged, kind)
+        self._after: Future[bool] | None = None
+
+    def _timed(self, confirm: Callable[..., bool], *args: object, **kwargs: bool) -> bool:
+        started = time.perf_counter()
+        try:
+            return confirm(*args, **kwargs)
+        finally:
+            self._seconds[CHECK_EXPORT] += time.perf_counter() - started
+
+    def _confirm_after(self) -> bool:
+        """Runs after the first check (one worker): the export, if still there, again; the first one's refusal wins."""
+        if self._before.result():
+            return self._timed(self._validated.confirm_unchanged, self._kind, after_load=True)
+        return False
+
+    def after_last(self, rows: Iterable[T]) -> Iterator[T]:
+        """`rows`, the second check started once the last has been taken."""
+        yield from rows
+        self._start_after()
+
+    def _start_after(self) -> None:
+        if self._after is None:
+            self._after = self._checker.submit(self._confirm_after)
+
+    def finish(self) -> None:
+        """Wait for both checks, raising a refusal (inside the load's transaction: it rolls back)."""
+        self._start_after()
+        self._after.result()  # type: ignore[union-attr]
+
+    @property
+    def present(self) -> bool:
+        """Whether the export was still where it was validated."""
+        return self._before.result()
+
+
 @contextmanager
-def _unchanged_export(validated: ValidatedExport, kind: ExportKind, seconds: Counter[str]) -> Iterator[bool]:
-    """Around a load, inside its transaction: the export must still hold the validated bytes when the load starts
-    and once it has written (a refusal then rolls it back). Yields whether the export is still there: one moved
-    away after validation is no other version of it, and its validated rows load."""
-    started = time.perf_counter()
-    present = validated.confirm_unchanged(kind)
-    seconds[CHECK_EXPORT] += time.perf_counter() - started
-    yield present
-    started = time.perf_counter()
-    if present:
-        validated.confirm_unchanged(kind, after_load=True)
-    seconds[CHECK_EXPORT] += time.perf_counter() - started
+def _unchanged_export(validated: ValidatedExport, kind: ExportKind, seconds: Counter[str]) -> Iterator[_ExportCheck]:
+    """Around a load, inside its transaction: the export checked while it runs (`_ExportCheck`)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-check") as checker:
+        check = _ExportCheck(validated, kind, checker, seconds)
+        yield check
+        check.finish()
 
 
 def _source_metadata(validated: ValidatedExport, present: bool) -> dict[str, object]:
@@ -150,11 +193,11 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
     with (
         _retry_lost_connections(),
         warehouse.engine.begin() as conn,
-        _unchanged_export(estoque_raw, ESTOQUE, seconds) as present,
+        _unchanged_export(estoque_raw, ESTOQUE, seconds) as check,
     ):
         frames = _timed_frames(estoque_raw.frames(), seconds)
         chunks = batches(frames, Estoque.__table__, conn.dialect.name, seconds)
-        written = replace_estoque(conn, snapshots, read_ahead(chunks, seconds))
+        written = replace_estoque(conn, snapshots, check.after_last(read_ahead(chunks, seconds)))
         total = row_count(conn, Estoque.__table__)
         preview = _preview(conn, Estoque.__table__, Estoque.data.in_(snapshots))
     return dg.MaterializeResult(
@@ -162,7 +205,7 @@ def estoque(warehouse: Warehouse, estoque_raw: ValidatedExport) -> dg.Materializ
             "dagster/row_count": total,
             "rows_loaded": written,
             "snapshots": markdown.bullets(d.date() for d in estoque_raw.dates),
-            **_source_metadata(estoque_raw, present),
+            **_source_metadata(estoque_raw, check.present),
             "duplicate_lines": estoque_raw.duplicate_lines,
             "preview": preview,
             "warehouse": warehouse.display_url,
@@ -196,11 +239,11 @@ def faturamento(
     with (
         _retry_lost_connections(),
         warehouse.engine.begin() as conn,
-        _unchanged_export(faturamento_raw, FATURAMENTO, seconds) as present,
+        _unchanged_export(faturamento_raw, FATURAMENTO, seconds) as check,
     ):
         frames = _timed_frames(faturamento_raw.frames(start, end), seconds)
         chunks = batches(frames, Faturamento.__table__, conn.dialect.name, seconds, keep=in_window(start, end))
-        counted = _logging_progress(read_ahead(chunks, seconds), incoming, context.log)
+        counted = check.after_last(_logging_progress(read_ahead(chunks, seconds), incoming, context.log))
         load = replace_faturamento(conn, start, end, counted, incoming)
         previews = {key: _month_preview(conn, key) for key in context.partition_keys}
         total = row_count(conn, Faturamento.__table__)
@@ -216,7 +259,7 @@ def faturamento(
         "months_kept": described([key for key in every_month if key not in context.partition_keys]),
         SOURCE_SHA256_KEY: faturamento_raw.profile.sha256,
         "load_method": BULK_METHOD if load.bulk else ROW_METHODS[dialect],
-        **_source_metadata(faturamento_raw, present),
+        **_source_metadata(faturamento_raw, check.present),
         "negative_weights_in_file": faturamento_raw.negative_weights,
         "zero_weights_in_file": faturamento_raw.zero_weights,
         "stage_seconds": markdown.table({k: round(v, 3) for k, v in seconds.items()}, "stage", "seconds"),
