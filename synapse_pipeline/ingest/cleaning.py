@@ -1,7 +1,8 @@
 """Cleaning applied on the way in, counted per rule so the UI shows what changed.
 
-A chunk's columns arrive dictionary-encoded (`distinct`): the rules run on each column's distinct values only, with
-Arrow's string kernels, and a rule's count is the lines whose value it changed. ftfy, far too slow to run per row,
+A chunk's columns arrive dictionary-encoded (`distinct`), but for those that hold a value per line: the rules run on
+each column's distinct values only, with Arrow's string kernels, and a rule's count is the lines whose value it
+changed. ftfy, far too slow to run per row,
 sees each distinct non-ASCII value once. The same distinct values give each line's hash, from which the reader finds
 the file's exact duplicate lines.
 """
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow as arrow
 import pyarrow.compute as pc
 
+from synapse_pipeline.ingest.kinds import UNIQUE_PER_LINE
 from synapse_pipeline.lib import markdown
 
 ENCODING_REPAIRED = "encoding_repaired"
@@ -32,21 +34,34 @@ HASH_MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: a line's hash mixes i
 Rule = Callable[[arrow.Array], arrow.Array]
 
 
-def distinct(raw: arrow.Table, columns: list[str]) -> dict[str, arrow.DictionaryArray]:
+def distinct(raw: arrow.Table, columns: list[str]) -> dict[str, arrow.Array]:
     """The chunk's text columns dictionary-encoded: each distinct value once, and each line's index into them (null
-    for an empty field)."""
-    return {column: pc.dictionary_encode(raw[column].combine_chunks()) for column in columns}
+    for an empty field); a column of UNIQUE_PER_LINE as it is (a dictionary of it would be the column again)."""
+    encoded = {}
+    for column in columns:
+        values = raw[column].combine_chunks()
+        encoded[column] = values if column in UNIQUE_PER_LINE else pc.dictionary_encode(values)
+    return encoded
 
 
-def line_hashes(columns: Mapping[str, arrow.DictionaryArray]) -> np.ndarray:
-    """A 64-bit hash of each line's raw values: equal lines, equal hashes (each distinct value hashed once)."""
+def _hashes(values: arrow.Array) -> np.ndarray:
+    """A 64-bit hash of each value (NULL_HASH for a null)."""
+    hashed = pd.util.hash_array(values.to_numpy(zero_copy_only=False), categorize=False)
+    if values.null_count:
+        hashed[values.is_null().to_numpy(zero_copy_only=False)] = NULL_HASH
+    return hashed
+
+
+def line_hashes(columns: Mapping[str, arrow.Array]) -> np.ndarray:
+    """A 64-bit hash of each line's raw values: equal lines, equal hashes (a dictionary's values hashed once each)."""
     combined: np.ndarray | None = None
     for encoded in columns.values():
-        values = pd.util.hash_array(encoded.dictionary.to_numpy(zero_copy_only=False), categorize=False)
-        indices = encoded.indices.fill_null(-1).to_numpy()
-        hashed = np.full(len(indices), NULL_HASH, dtype=np.uint64)
-        present = indices >= 0
-        hashed[present] = values[indices[present]]  # a column empty on every line has no distinct value at all
+        if isinstance(encoded, arrow.DictionaryArray):
+            # Slot 0 is an empty field's: a column empty on every line has no distinct value at all.
+            values = np.concatenate([[NULL_HASH], _hashes(encoded.dictionary)])
+            hashed = values.take(encoded.indices.fill_null(-1).to_numpy() + 1)
+        else:
+            hashed = _hashes(encoded)
         combined = hashed if combined is None else combined * HASH_MULTIPLIER ^ hashed  # wraps around, as meant
     return combined if combined is not None else np.zeros(0, dtype=np.uint64)
 
@@ -75,7 +90,7 @@ class Cleaner:
     changed."""
 
     def clean(
-        self, raw: arrow.Table, columns: Mapping[str, arrow.DictionaryArray], counts: Counter[str], index: pd.Index
+        self, raw: arrow.Table, columns: Mapping[str, arrow.Array], counts: Counter[str], index: pd.Index
     ) -> pd.DataFrame:
         """The cleaned chunk as text (a value cleaned down to nothing: null), indexed by `index`; `columns` are
         `raw`'s, `distinct`."""
@@ -89,26 +104,32 @@ class Cleaner:
 
 
 def _clean_column(
-    raw: arrow.ChunkedArray, encoded: arrow.DictionaryArray, rules: list[tuple[str, Rule]], counts: Counter[str]
+    raw: arrow.ChunkedArray, encoded: arrow.Array, rules: list[tuple[str, Rule]], counts: Counter[str]
 ) -> arrow.ChunkedArray | arrow.Array:
-    """The column with every rule applied to its distinct values, each rule counted by the lines it changed; the
-    raw column itself when no rule changed a value (most columns: nothing to rebuild)."""
-    values = encoded.dictionary
+    """The column with every rule applied to its distinct values (`encoded` a dictionary) or to each line's (`encoded`
+    the column), each rule counted by the lines it changed; the raw column itself when no rule changed a value (most
+    columns: nothing to rebuild)."""
+    dictionary = isinstance(encoded, arrow.DictionaryArray)
+    original = values = encoded.dictionary if dictionary else encoded
     lines_per_value: np.ndarray | None = None
     for rule, fix in rules:
         fixed = fix(values)
         if fixed is values:  # the rule had nothing to do (plain ASCII needs no repair): nothing to compare
             continue
-        changed = pc.not_equal(fixed, values).to_numpy(zero_copy_only=False)
+        changed = pc.fill_null(pc.not_equal(fixed, values), False).to_numpy(zero_copy_only=False)
         if changed.any():
-            if lines_per_value is None:
-                lines_per_value = np.bincount(encoded.indices.drop_null().to_numpy(), minlength=len(values))
-            counts[rule] += int(lines_per_value[changed].sum())
+            if not dictionary:
+                counts[rule] += int(np.count_nonzero(changed))
+            else:
+                if lines_per_value is None:
+                    lines_per_value = np.bincount(encoded.indices.drop_null().to_numpy(), minlength=len(values))
+                counts[rule] += int(lines_per_value[changed].sum())
             values = fixed
     empty = pc.equal(values, "")
-    if values is encoded.dictionary and not pc.any(empty).as_py():
+    if values is original and not pc.any(empty).as_py():
         return raw
-    return pc.take(pc.if_else(empty, arrow.scalar(None, values.type), values), encoded.indices)
+    emptied = pc.if_else(empty, arrow.scalar(None, values.type), values)
+    return pc.take(emptied, encoded.indices) if dictionary else emptied
 
 
 def cleaning_table(counts: Mapping[str, int]) -> dg.TableMetadataValue:

@@ -15,6 +15,8 @@ from synapse_pipeline.ingest.schemas import EstoqueExport, FaturamentoExport
 
 DELIMITER = "|"
 QUOTE = '"'
+# Columns nearly every line holds its own value of (a production lot): a dictionary of them costs and saves nothing.
+UNIQUE_PER_LINE = frozenset({"lote"})
 ARROW_TYPES = {"float64": arrow.float64(), "Int64": arrow.int64(), "datetime64[ns]": arrow.timestamp("ns")}
 
 

@@ -16,7 +16,7 @@ import pyarrow as arrow
 import pyarrow.parquet as parquet
 
 from synapse_pipeline.ingest.chunks import PANDAS_TYPES
-from synapse_pipeline.ingest.kinds import ExportError, ExportKind
+from synapse_pipeline.ingest.kinds import UNIQUE_PER_LINE, ExportError, ExportKind
 from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.lib.files import private_folder, written_atomically
@@ -24,8 +24,6 @@ from synapse_pipeline.lib.files import private_folder, written_atomically
 DATE_COLUMN = "data"
 # Fast to write and read back; the file is a hand-off between two steps, not an archive.
 COMPRESSION = "lz4"
-# Columns whose values are nearly all different (a batch code per line): a dictionary for them is built, then dropped.
-UNIQUE_PER_LINE = frozenset({"lote"})
 WRITE_RESULT = "write validated result"  # a stage of the raw asset, beside read, clean and validate
 
 
