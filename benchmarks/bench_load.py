@@ -15,9 +15,9 @@ and the pipeline:
     result, prepare COPY rows, load = COPY, rebuild indexes, check export unchanged);
   - unless --loads-only, the KPI tables and the forecast (one command each) and the reports of every month
     (in-process, one run per month), on the whole loaded warehouse.
-Each figure is printed with its ratios to both references and the peak RSS of its process, then the issue's
-targets (at most 1.5x the bulk path and 1.0x `psql \\copy` at 10M lines, 1 GiB for every command, each command's
-peak beside it) met or not; all of it is written as JSON to benchmarks/out/results.json.
+Every command starts after a CHECKPOINT. Each figure is printed with its ratios to both references and the peak RSS
+of its process, then the issue's targets (at most 1.5x the bulk path and 1.0x `psql \\copy` at 10M lines, 1 GiB for
+every command, each command's peak beside it) met or not; all of it is written as JSON to benchmarks/out/results.json.
 
 Usage: .venv/bin/python benchmarks/bench_load.py [--rows 1000000 10000000] [--loads-only]
        [--pg postgresql://postgres@127.0.0.1:5432]
@@ -66,9 +66,18 @@ class Figure:
     bulk_ratio: float | None = None  # to psql's bulk path
 
 
+def _checkpoint(env: dict[str, str]) -> None:
+    """Write out the server's dirty pages: each command starts alike, none paying for the checkpoints that the WAL of
+    the one before it triggers (the 10M loads before the headline command write several GB of it)."""
+    url = env["SYNAPSE_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def _timed(command: list[str], env: dict[str, str], *, may_fail: bool = False) -> tuple[float, float, bool]:
-    """Wall seconds and peak RSS (MB) of a command, run under GNU time for the RSS of its own process tree, and
-    whether it succeeded; unless it `may_fail`, a failure ends the benchmark."""
+    """Wall seconds and peak RSS (MB) of a command, run under GNU time for the RSS of its own process tree once the
+    server has checkpointed, and whether it succeeded; unless it `may_fail`, a failure ends the benchmark."""
+    _checkpoint(env)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
         done = subprocess.run(

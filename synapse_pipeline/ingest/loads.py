@@ -130,8 +130,12 @@ class _ExportCheck:
         return False
 
     def after_last(self, rows: Iterable[T]) -> Iterator[T]:
-        """`rows`, the second check started once the last has been taken."""
-        yield from rows
+        """`rows`, the second check started once the last has been taken; a refusal by the first stops them at once,
+        not at the load's end."""
+        for row in rows:
+            if self._before.done() and self._before.exception() is not None:
+                self._before.result()
+            yield row
         self._start_after()
 
     def _start_after(self) -> None:
