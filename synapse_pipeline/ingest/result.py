@@ -20,6 +20,7 @@ from synapse_pipeline.ingest.kinds import UNIQUE_PER_LINE, ExportError, ExportKi
 from synapse_pipeline.ingest.read_ahead import read_ahead
 from synapse_pipeline.ingest.reader import ExportReader
 from synapse_pipeline.lib.files import private_folder, written_atomically
+from synapse_pipeline.lib.memory import release_freed_memory
 
 DATE_COLUMN = "data"
 # Fast to write and read back; the file is a hand-off between two steps, not an archive.
@@ -69,6 +70,8 @@ def write_result(reader: ExportReader, target: Path) -> bool:
                 raise _Invalid
     except _Invalid:
         return False
+    finally:
+        release_freed_memory()
     return True
 
 
