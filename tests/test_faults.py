@@ -11,9 +11,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import dagster as dg
 import psycopg
 import pytest
 from sqlalchemy import make_url
@@ -31,34 +33,48 @@ WAITING_LOADS = (
 )
 
 
-def _kill_the_load(url: str, blocking: threading.Event, killed: list[int]) -> None:
-    """Block the load's foreign-key checks, terminate its backend once it waits there, then let go."""
+def _hold_the_copy(url: str, blocking: threading.Event, act: Callable[[psycopg.Connection, int], None]) -> None:
+    """Block the load's foreign-key checks, call `act` (with a connection and the load's backend) once the load waits
+    there, then let go."""
     with psycopg.connect(libpq(url)) as blocker:
         # The load has deleted March and copied its rows; its FK checks wait on these row locks.
         blocker.execute("SELECT * FROM clientes FOR UPDATE")
         blocking.set()
         deadline = time.monotonic() + 60
         with psycopg.connect(libpq(url), autocommit=True) as watcher:
-            while not killed and time.monotonic() < deadline:
-                victim = watcher.execute(WAITING_COPY).fetchone()
-                if victim:
-                    watcher.execute("SELECT pg_terminate_backend(%s)", victim)
-                    killed.append(victim[0])
+            while time.monotonic() < deadline:
+                waiting = watcher.execute(WAITING_COPY).fetchone()
+                if waiting:
+                    act(watcher, waiting[0])
+                    break
                 time.sleep(0.1)
         blocker.rollback()
+
+
+def _load_march_while_the_copy_waits(
+    pipeline: Pipeline, act: Callable[[psycopg.Connection, int], None]
+) -> dg.ExecuteInProcessResult:
+    """Load March while `_hold_the_copy` holds its COPY in a helper thread and calls `act` there."""
+    blocking = threading.Event()
+    helper = threading.Thread(target=_hold_the_copy, args=(pipeline.warehouse_url, blocking, act))
+    helper.start()
+    assert blocking.wait(timeout=30)
+    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
+    helper.join(timeout=60)
+    return result
 
 
 @pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
 def test_connection_killed_mid_load_rolls_back_and_the_retry_succeeds(pipeline: Pipeline) -> None:
     pipeline.load_all()
     before = pipeline.checksums()
-    blocking, killed = threading.Event(), []
-    killer = threading.Thread(target=_kill_the_load, args=(pipeline.warehouse_url, blocking, killed))
-    killer.start()
-    assert blocking.wait(timeout=30)
+    killed: list[int] = []
 
-    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
-    killer.join(timeout=60)
+    def kill(watcher: psycopg.Connection, pid: int) -> None:
+        watcher.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        killed.append(pid)
+
+    result = _load_march_while_the_copy_waits(pipeline, kill)
 
     assert killed, "the load never reached its COPY"
     assert result.success
@@ -131,37 +147,21 @@ def test_a_load_waits_for_another_sqlite_writer_instead_of_failing(pipeline: Pip
     assert pipeline.checksums() == before
 
 
-def _overwrite_during_the_copy(url: str, export: Path, blocking: threading.Event, done: list[bool]) -> None:
-    """Hold the load at its COPY's foreign-key checks, overwrite the export meanwhile (still valid: its last line once
-    more), then let go."""
-    with psycopg.connect(libpq(url)) as blocker:
-        blocker.execute("SELECT * FROM clientes FOR UPDATE")
-        blocking.set()
-        deadline = time.monotonic() + 60
-        with psycopg.connect(libpq(url), autocommit=True) as watcher:
-            while not watcher.execute(WAITING_COPY).fetchone() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if time.monotonic() < deadline:
-                time.sleep(0.5)  # the check at the load's start, of a 2 MB file, is long done
-                original = export.read_bytes()
-                export.write_bytes(original + original.splitlines(keepends=True)[-1])
-                done.append(True)
-        blocker.rollback()
-
-
 @pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)
 def test_an_export_overwritten_while_its_load_writes_is_refused_and_rolled_back(pipeline: Pipeline) -> None:
     """The second check runs once the last row is sent, beside the index rebuild: it still sees the new bytes."""
     pipeline.load_all()
     before = pipeline.checksums()
-    blocking, done = threading.Event(), []
     export = pipeline.data_dir / "faturamento 1.csv"
-    writer = threading.Thread(target=_overwrite_during_the_copy, args=(pipeline.warehouse_url, export, blocking, done))
-    writer.start()
-    assert blocking.wait(timeout=30)
+    done: list[bool] = []
 
-    result = pipeline.materialize(["faturamento"], partition="2024-03-01")
-    writer.join(timeout=60)
+    def overwrite(_: psycopg.Connection, __: int) -> None:
+        time.sleep(0.5)  # the check at the load's start, of a 2 MB file, is long done
+        original = export.read_bytes()
+        export.write_bytes(original + original.splitlines(keepends=True)[-1])  # still valid: its last line again
+        done.append(True)
+
+    result = _load_march_while_the_copy_waits(pipeline, overwrite)
 
     assert done, "the load never reached its COPY"
     assert not result.success
