@@ -29,6 +29,7 @@ from synapse_pipeline.warehouse.loads import add_clientes, in_window, replace_es
 from synapse_pipeline.warehouse.models import Clientes, Estoque, Faturamento
 from synapse_pipeline.warehouse.resource import Warehouse
 
+T = TypeVar("T")
 PROGRESS_PREFIX = "progress: "  # the log lines `synapse run` shows while a load runs
 SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its sensor loads no file twice
 
@@ -36,10 +37,9 @@ SOURCE_SHA256_KEY = "source_sha256"  # the export a month was loaded from: its s
 LOAD_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 REBUILD = "rebuild indexes"
 READ_RESULT = "read validated result"  # the Parquet the raw asset wrote, in the read-ahead thread
-CHECK_EXPORT = "check export unchanged"  # its sha256, before the load writes and before it commits
+CHECK_EXPORT = "check export unchanged"  # its sha256, from the load's start and once its last row is sent
 BULK_METHOD = "bulk: COPY without indexes and foreign keys, then built again"
 # Row by row into the indexed table: PostgreSQL's COPY, SQLite's executemany (no COPY there, no bulk way either).
-T = TypeVar("T")
 ROW_METHODS = {"postgresql": "COPY into the indexed table", "sqlite": "executemany into the indexed table"}
 
 
