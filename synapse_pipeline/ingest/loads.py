@@ -6,7 +6,7 @@ as the export still holds the bytes that were validated; only a lost connection 
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
@@ -113,21 +113,20 @@ class _ExportCheck:
         self, validated: ValidatedExport, kind: ExportKind, checker: ThreadPoolExecutor, seconds: Counter[str]
     ) -> None:
         self._validated, self._kind, self._checker, self._seconds = validated, kind, checker, seconds
-        self._before = checker.submit(self._timed, validated.confirm_unchanged, kind)
+        self._before = checker.submit(self._confirm, after_load=False)
         self._after: Future[bool] | None = None
 
-    def _timed(self, confirm: Callable[..., bool], *args: object, **kwargs: bool) -> bool:
+    def _confirm(self, *, after_load: bool) -> bool:
+        """One check, its time added to the load's stages."""
         started = time.perf_counter()
         try:
-            return confirm(*args, **kwargs)
+            return self._validated.confirm_unchanged(self._kind, after_load=after_load)
         finally:
             self._seconds[CHECK_EXPORT] += time.perf_counter() - started
 
     def _confirm_after(self) -> bool:
         """Runs after the first check (one worker): the export, if still there, again; the first one's refusal wins."""
-        if self._before.result():
-            return self._timed(self._validated.confirm_unchanged, self._kind, after_load=True)
-        return False
+        return self._before.result() and self._confirm(after_load=True)
 
     def after_last(self, rows: Iterable[T]) -> Iterator[T]:
         """`rows`, the second check started once the last has been taken; a refusal by the first stops them at once,
