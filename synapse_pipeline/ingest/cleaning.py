@@ -2,9 +2,8 @@
 
 A chunk's columns arrive dictionary-encoded (`distinct`), but for those that hold a value per line: the rules run on
 each column's distinct values only, with Arrow's string kernels, and a rule's count is the lines whose value it
-changed. ftfy, far too slow to run per row,
-sees each distinct non-ASCII value once. The same distinct values give each line's hash, from which the reader finds
-the file's exact duplicate lines.
+changed. ftfy, far too slow to run per row, sees each distinct non-ASCII value once. The same distinct values give
+each line's hash, from which the reader finds the file's exact duplicate lines.
 """
 
 from collections import Counter
